@@ -1,0 +1,82 @@
+"""Typed data read off Google Scholar pages.
+
+These are the parser's output and the replay generator's ground truth: pure data,
+no Scrapy, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Coauthor:
+    """A co-author listed in the profile's sidebar (Scholar shows at most 20)."""
+
+    scholar_id: str
+    name: str
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileHeader:
+    """Everything on a profile page that is not a publication row."""
+
+    scholar_id: str | None
+    name: str
+    affiliation: str | None = None
+    email_domain: str | None = None
+    homepage: str | None = None
+    interests: tuple[str, ...] = ()
+    photo_url: str | None = None
+    citations_all: int | None = None
+    citations_since: int | None = None
+    h_index_all: int | None = None
+    h_index_since: int | None = None
+    i10_all: int | None = None
+    i10_since: int | None = None
+    since_year: int | None = None
+    # year -> citations; years inside the chart's span with no bar are present as 0
+    cites_per_year: dict[int, int] = field(default_factory=dict)
+    coauthors: tuple[Coauthor, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationRow:
+    """One row of the profile's publication table."""
+
+    title: str
+    authors: str | None
+    venue: str | None
+    year: int | None
+    citations: int
+    merged: bool
+    cluster_ids: tuple[str, ...]
+    scholar_pub_key: str | None
+    position: int  # 1-based rank in the profile's list: cstart + index + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePage:
+    """One parsed page of a profile (``cstart``/``pagesize`` window)."""
+
+    header: ProfileHeader
+    rows: tuple[PublicationRow, ...]
+    cstart: int
+    more_enabled: bool  # "Show more" enabled, or a legacy "Next >" link present
+    markup: str  # "gsc" (late 2014 onwards) or "legacy" (cit-table, until 2014)
+
+
+class ScholarPageError(Exception):
+    """A Scholar page that cannot be read as a result.
+
+    ``reason`` is machine-readable: ``layout_unrecognised`` (a 200 page without
+    profile markup: never "zero publications") or ``scholar_error_banner``
+    (Scholar's "can't perform the operation now": temporary).
+    """
+
+    def __init__(self, reason: str, message: str, *, temporary: bool = False) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+        self.temporary = temporary

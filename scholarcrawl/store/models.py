@@ -1,0 +1,158 @@
+"""SQLAlchemy 2 models: the database schema (migrated with Alembic).
+
+Identity rules (see README, "How publications are identified"):
+- a publication is found first by any of its Scholar cluster ids (``cites=``), then by its
+  fingerprint (normalised title + year + first-author surname);
+- ``citation_for_view`` keys are per profile, so they live on the authorship, never on the
+  publication.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Scholar(Base):
+    """A Google Scholar profile (one row per 12-character scholar id)."""
+
+    __tablename__ = "scholars"
+
+    scholar_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    affiliation: Mapped[str | None] = mapped_column(Text)
+    email_domain: Mapped[str | None] = mapped_column(String(255))
+    homepage: Mapped[str | None] = mapped_column(Text)
+    interests: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    photo_url: Mapped[str | None] = mapped_column(Text)
+    citations_all: Mapped[int | None] = mapped_column(Integer)
+    citations_since: Mapped[int | None] = mapped_column(Integer)
+    h_index_all: Mapped[int | None] = mapped_column(Integer)
+    h_index_since: Mapped[int | None] = mapped_column(Integer)
+    i10_all: Mapped[int | None] = mapped_column(Integer)
+    i10_since: Mapped[int | None] = mapped_column(Integer)
+    since_year: Mapped[int | None] = mapped_column(Integer)
+    cites_per_year: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    coauthors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # How the last crawl of this profile ended: complete | robots_disallowed | incomplete |
+    # unavailable | error; the reason says why (e.g. layout_unrecognised).
+    crawl_status: Mapped[str | None] = mapped_column(String(32))
+    crawl_reason: Mapped[str | None] = mapped_column(Text)
+    pages_fetched: Mapped[int | None] = mapped_column(Integer)
+    rows_seen: Mapped[int | None] = mapped_column(Integer)
+    last_crawled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Publication(Base):
+    """One paper, however many crawled profiles list it."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    normalized_title: Mapped[str] = mapped_column(Text)
+    authors: Mapped[str | None] = mapped_column(Text)
+    venue: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    merged: Mapped[bool] = mapped_column(Boolean, default=False)
+    cluster_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The profile whose row the descriptive fields come from: only that profile updates them,
+    # so two profiles that word a venue differently never flip the row back and forth.
+    source_scholar_id: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PublicationCluster(Base):
+    """Scholar cluster ids (``cites=``) of a publication: a merged entry has several."""
+
+    __tablename__ = "publication_clusters"
+
+    cluster_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Authorship(Base):
+    """A publication as listed on one profile."""
+
+    __tablename__ = "authorships"
+    __table_args__ = (UniqueConstraint("scholar_id", "publication_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scholar_id: Mapped[str] = mapped_column(
+        ForeignKey("scholars.scholar_id", ondelete="CASCADE"), index=True
+    )
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+    scholar_pub_key: Mapped[str | None] = mapped_column(String(64))
+    citations: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CitationSnapshot(Base):
+    """Citation history: a row whenever a run sees a count that differs from the last one."""
+
+    __tablename__ = "citation_snapshots"
+    __table_args__ = (
+        UniqueConstraint("publication_id", "scholar_id", "run_id"),
+        Index("ix_citation_snapshots_pub_scholar", "publication_id", "scholar_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    scholar_id: Mapped[str] = mapped_column(ForeignKey("scholars.scholar_id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    citations: Mapped[int] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CrawlRun(Base):
+    """One crawl: status running -> completed | failed."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    spider: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
