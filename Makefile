@@ -1,0 +1,66 @@
+# scholarcrawl: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: system-deps
+system-deps: ## install the Debian packages the tests need (PostgreSQL server), when missing
+	@missing=""; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing (run as root: apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) --no-print-directory system-deps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+.PHONY: venv
+venv: $(STAMP) ## create the virtualenv and install scholarcrawl with its dependencies
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check scholarcrawl tests
+	$(BIN)/ruff format --check scholarcrawl tests
+	$(BIN)/mypy
+
+.PHONY: test
+test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite and a real PostgreSQL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: demo
+demo: $(STAMP) ## replay server + crawl of three sample profiles into SQLite, then a summary
+	$(BIN)/scholarcrawl demo --database-file demo.sqlite3
+
+.PHONY: replay
+replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C
+	$(BIN)/scholarcrawl replay --port 8000
+
+.PHONY: format
+format: $(STAMP) ## format the code with ruff
+	$(BIN)/ruff format scholarcrawl tests
+	$(BIN)/ruff check --fix scholarcrawl tests
+
+.PHONY: clean
+clean: ## remove the virtualenv, caches and demo database
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info demo.sqlite3*

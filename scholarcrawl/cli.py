@@ -1,0 +1,234 @@
+"""The ``scholarcrawl`` command: database, replay server, import, demo, summary.
+
+    scholarcrawl db upgrade            create or migrate the database
+    scholarcrawl db current            show the schema revision
+    scholarcrawl replay --port 8000    serve generated Scholar-like profiles on 127.0.0.1
+    scholarcrawl import FILE...        ingest saved profile pages
+    scholarcrawl demo                  replay server + crawl of three profiles into SQLite
+    scholarcrawl summary [--json]      what the database holds
+
+The database is ``SCHOLARCRAWL_DATABASE_URL`` (environment), else the project's setting
+(default: ``scholarcrawl.sqlite3`` in the working directory); ``--database`` overrides both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scholarcrawl.store.db import (
+    DatabaseError,
+    current_revision,
+    head_revision,
+    make_engine,
+    redact_url,
+    resolve_database_url,
+    upgrade,
+)
+from scholarcrawl.store.repository import Repository
+
+SETTINGS_MODULE = "scholarcrawl.settings"
+
+
+def _project_settings() -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    from scrapy.utils.project import get_project_settings
+
+    return get_project_settings()
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    if getattr(args, "database", None):
+        return str(args.database)
+    return resolve_database_url(_project_settings())
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    engine = make_engine(url)
+    try:
+        if args.db_command == "upgrade":
+            before, after = upgrade(engine)
+            if before == after:
+                print(f"{redact_url(url)}: schema already at {after}")
+            else:
+                print(f"{redact_url(url)}: schema migrated {before or 'empty'} -> {after}")
+        else:
+            current = current_revision(engine)
+            state = "up to date" if current == head_revision() else f"head is {head_revision()}"
+            print(f"{redact_url(url)}: revision {current or 'none'} ({state})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from scholarcrawl.replay.generator import DEMO_SPEC, CorpusSpec
+    from scholarcrawl.replay.server import serve
+
+    if args.profiles is not None:
+        spec = CorpusSpec.uniform(args.profiles, args.publications, seed=args.seed)
+    else:
+        spec = DEMO_SPEC
+    serve(spec, host=args.host, port=args.port)
+    return 0
+
+
+def _run_scrapy(arguments: Sequence[str], env: dict[str, str] | None = None) -> int:
+    command = [sys.executable, "-m", "scrapy", *arguments]
+    environment = {**os.environ, "SCRAPY_SETTINGS_MODULE": SETTINGS_MODULE, **(env or {})}
+    return subprocess.call(command, env=environment)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    paths = [Path(path).expanduser().resolve() for path in args.files]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        print(f"scholarcrawl import: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    arguments = ["crawl", "import_pages", "-a", "files=" + ",".join(str(p) for p in paths)]
+    if args.database:
+        arguments += ["-s", f"SCHOLARCRAWL_DATABASE_URL={args.database}"]
+    return _run_scrapy(arguments)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    repository = Repository(make_engine(url))
+    try:
+        counts = repository.counts()
+        scholars = [
+            {
+                "scholar_id": row.scholar_id,
+                "name": row.name,
+                "crawl_status": row.crawl_status,
+                "crawl_reason": row.crawl_reason,
+                "pages_fetched": row.pages_fetched,
+                "rows_seen": row.rows_seen,
+            }
+            for row in repository.scholars()
+        ]
+    finally:
+        repository.engine.dispose()
+    if args.json:
+        print(json.dumps({"database": redact_url(url), "counts": counts, "scholars": scholars}))
+        return 0
+    print(f"database: {redact_url(url)}")
+    for name, count in counts.items():
+        print(f"  {name:<20} {count}")
+    for scholar in scholars:
+        print(
+            f"  {scholar['scholar_id']}  {scholar['name'] or '?':<30} "
+            f"{scholar['crawl_status'] or '-':<18} pages {scholar['pages_fetched'] or 0:>3}  "
+            f"rows {scholar['rows_seen'] or 0:>4}"
+            + (f"  ({scholar['crawl_reason']})" if scholar["crawl_reason"] else "")
+        )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scholarcrawl.replay.generator import DEMO_IDS, DEMO_SPEC, Corpus
+    from scholarcrawl.replay.server import ReplayServer
+
+    database = Path(args.database_file).resolve()
+    url = f"sqlite:///{database}"
+    with ReplayServer(Corpus(DEMO_SPEC)) as server:
+        arguments = [
+            "crawl",
+            "scholar",
+            "-a",
+            "ids=" + ",".join(DEMO_IDS),
+            "-s",
+            f"SCHOLAR_BASE_URL={server.base_url}",
+            "-s",
+            "SCHOLAR_PAGINATION=all",
+            "-s",
+            f"SCHOLARCRAWL_DATABASE_URL={url}",
+            # a local replay needs no politeness delay
+            "-s",
+            "SCHOLAR_DOWNLOAD_DELAY=0.1",
+            "-s",
+            "AUTOTHROTTLE_START_DELAY=0.1",
+            "-s",
+            "LOG_LEVEL=INFO",
+        ]
+        print("demo: replay server on", server.base_url, flush=True)
+        print("demo: scrapy " + shlex.join(arguments), flush=True)
+        status = _run_scrapy(arguments)
+        pages = server.request_count("/citations")
+    if status != 0:
+        print(f"demo: the crawl failed (exit status {status})", file=sys.stderr)
+        return status
+    repository = Repository(make_engine(url))
+    try:
+        counts = repository.counts()
+        scholars = repository.scholars()
+    finally:
+        repository.engine.dispose()
+    print()
+    print("demo summary")
+    print(f"  profiles:      {counts['scholars']}")
+    for row in scholars:
+        print(
+            f"    {row.scholar_id}  {row.name}: {row.rows_seen} publications, "
+            f"{row.pages_fetched} pages, {row.crawl_status}"
+        )
+    print(f"  publications:  {counts['publications']} (authorships {counts['authorships']})")
+    print(f"  pages fetched: {pages}")
+    print(f"  database:      {database}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scholarcrawl", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="create, migrate or inspect the database schema")
+    db.add_argument("db_command", choices=("upgrade", "current"))
+    db.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    db.set_defaults(func=cmd_db)
+
+    replay = sub.add_parser("replay", help="serve generated Scholar-like profiles on 127.0.0.1")
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    replay.add_argument("--seed", type=int, default=2026)
+    replay.add_argument(
+        "--profiles", type=int, help="serve N generated profiles instead of the demo's three"
+    )
+    replay.add_argument("--publications", type=int, default=120, help="per generated profile")
+    replay.set_defaults(func=cmd_replay)
+
+    importer = sub.add_parser("import", help="ingest saved Scholar profile pages")
+    importer.add_argument("files", nargs="+", metavar="FILE")
+    importer.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    importer.set_defaults(func=cmd_import)
+
+    demo = sub.add_parser("demo", help="crawl three replayed profiles into SQLite")
+    demo.add_argument("--database-file", default="demo.sqlite3")
+    demo.set_defaults(func=cmd_demo)
+
+    summary = sub.add_parser("summary", help="what the database holds")
+    summary.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DatabaseError as exc:
+        print(f"scholarcrawl: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Logs what a ``scholar`` crawl did when it closes: profiles by outcome, pages, rows.
+
+When robots.txt kept pages from being fetched, it says which profiles and how to fetch them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from scholarcrawl import progress
+from scholarcrawl.progress import RunProgress
+from scholarcrawl.stats import stat_key
+
+logger = logging.getLogger(__name__)
+
+
+def summarise(run_progress: RunProgress) -> list[str]:
+    """The summary's lines (pure, so tests and the CLI can use it)."""
+    entries = list(run_progress.profiles.values())
+    pages = sum(entry.pages_fetched for entry in entries)
+    rows = sum(entry.rows_seen for entry in entries)
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    by_status = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    lines = [
+        f"{len(entries)} profiles ({by_status}); {pages} pages fetched; {rows} publication rows"
+    ]
+    disallowed = run_progress.by_status(progress.ROBOTS_DISALLOWED)
+    if disallowed:
+        ids = ", ".join(entry.scholar_id for entry in disallowed)
+        lines.append(
+            f"{len(disallowed)} profiles have more pages that Scholar's robots.txt disallows "
+            f"(cstart=): {ids}. Only their first pages were fetched. To fetch every page, "
+            "rerun with -s SCHOLAR_PAGINATION=all (this goes against Scholar's robots.txt "
+            "and is your choice as the operator)."
+        )
+    for status in (progress.UNAVAILABLE, progress.BLOCKED, progress.ERROR, progress.INCOMPLETE):
+        for entry in run_progress.by_status(status):
+            lines.append(f"{entry.scholar_id}: {status} ({entry.reason})")
+    return lines
+
+
+class CrawlSummary:
+    """Logs the run summary on ``spider_closed``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        run_progress: RunProgress | None = getattr(spider, "progress", None)
+        if run_progress is None:
+            return
+        lines = summarise(run_progress)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.set_value(
+                stat_key("summary", "robots_disallowed_profiles"),
+                len(run_progress.by_status(progress.ROBOTS_DISALLOWED)),
+            )
+        for line in lines:
+            logger.info("Summary: %s", line)

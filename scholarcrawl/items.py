@@ -1,0 +1,94 @@
+"""Items yielded by the spiders. Every item has ``item_type``.
+
+Field meanings are documented in the README ("Items").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from scholarcrawl.scholar.model import ProfileHeader, PublicationRow
+
+
+@dataclass(slots=True)
+class ProfileItem:
+    """A Scholar profile's header, read from its first page."""
+
+    scholar_id: str
+    name: str
+    affiliation: str | None = None
+    email_domain: str | None = None
+    homepage: str | None = None
+    interests: list[str] = field(default_factory=list)
+    photo_url: str | None = None
+    citations_all: int | None = None
+    citations_since: int | None = None
+    h_index_all: int | None = None
+    h_index_since: int | None = None
+    i10_all: int | None = None
+    i10_since: int | None = None
+    since_year: int | None = None
+    # JSON object keys are strings, so years are kept as "2021": 12 (feeds and database alike)
+    cites_per_year: dict[str, int] = field(default_factory=dict)
+    coauthors: list[dict[str, Any]] = field(default_factory=list)
+    item_type: Literal["profile"] = "profile"
+
+
+@dataclass(slots=True)
+class PublicationItem:
+    """One row of a profile's publication list."""
+
+    scholar_id: str
+    title: str
+    authors: str | None
+    venue: str | None
+    year: int | None
+    citations: int
+    merged: bool
+    cluster_ids: list[str]
+    scholar_pub_key: str | None
+    position: int
+    fingerprint: str | None = None  # set by FingerprintPipeline
+    item_type: Literal["publication"] = "publication"
+
+
+def profile_item_from(scholar_id: str, header: ProfileHeader) -> ProfileItem:
+    """The profile item for a parsed page header."""
+    return ProfileItem(
+        scholar_id=scholar_id,
+        name=header.name,
+        affiliation=header.affiliation,
+        email_domain=header.email_domain,
+        homepage=header.homepage,
+        interests=list(header.interests),
+        photo_url=header.photo_url,
+        citations_all=header.citations_all,
+        citations_since=header.citations_since,
+        h_index_all=header.h_index_all,
+        h_index_since=header.h_index_since,
+        i10_all=header.i10_all,
+        i10_since=header.i10_since,
+        since_year=header.since_year,
+        cites_per_year={str(year): count for year, count in sorted(header.cites_per_year.items())},
+        coauthors=[
+            {"scholar_id": c.scholar_id, "name": c.name, "affiliation": c.affiliation}
+            for c in header.coauthors
+        ],
+    )
+
+
+def publication_item_from(scholar_id: str, row: PublicationRow) -> PublicationItem:
+    """The publication item for a parsed row (``fingerprint`` is set by its pipeline)."""
+    return PublicationItem(
+        scholar_id=scholar_id,
+        title=row.title,
+        authors=row.authors,
+        venue=row.venue,
+        year=row.year,
+        citations=row.citations,
+        merged=row.merged,
+        cluster_ids=list(row.cluster_ids),
+        scholar_pub_key=row.scholar_pub_key,
+        position=row.position,
+    )

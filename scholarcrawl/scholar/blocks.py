@@ -1,0 +1,71 @@
+"""Classify a Scholar response before parsing it (pure).
+
+Every response is ``ok`` or one machine-readable reason. A block must never be read as an
+empty profile, and a redirect to /sorry/ or to a sign-in page is classified, never followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+OK = "ok"
+BLOCKED_HTTP_429 = "blocked_http_429_rate_limited"
+BLOCKED_CAPTCHA = "blocked_captcha"
+BLOCKED_SORRY_REDIRECT = "blocked_sorry_redirect"
+BLOCKED_HTTP_403 = "blocked_http_403"
+PROFILE_UNAVAILABLE = "profile_unavailable"
+SERVER_ERROR = "server_error"
+UNEXPECTED_REDIRECT = "unexpected_redirect"
+UNEXPECTED_STATUS = "unexpected_status"
+
+BLOCK_REASONS = frozenset(
+    {BLOCKED_HTTP_429, BLOCKED_CAPTCHA, BLOCKED_SORRY_REDIRECT, BLOCKED_HTTP_403}
+)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+_CAPTCHA_MARKERS = (
+    b'id="captcha-form"',
+    b'id="recaptcha"',
+    b"gs_captcha_ccl",
+    b"unusual traffic from your computer network",
+)
+_SIGN_IN_MARKERS = (b"accounts.google.com/v3/signin", b'href="https://accounts.google.com/')
+
+
+def _is_sign_in_location(location: str) -> bool:
+    parts = urlsplit(location)
+    return (
+        parts.netloc.startswith("accounts.")
+        or "ServiceLogin" in parts.path
+        or ("/signin" in parts.path)
+    )
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
+    """``ok`` or the reason this response is not a profile page.
+
+    ``headers`` maps lower-case names to values (only ``location`` is read).
+    ``layout_unrecognised`` is decided by the parser, which knows what a profile looks like.
+    """
+    if status in REDIRECT_STATUSES:
+        location = headers.get("location", "")
+        if "/sorry/" in location:
+            return BLOCKED_SORRY_REDIRECT
+        if _is_sign_in_location(location):
+            return PROFILE_UNAVAILABLE
+        return UNEXPECTED_REDIRECT
+    if status == 429:
+        return BLOCKED_HTTP_429
+    if status == 403:
+        return BLOCKED_HTTP_403
+    if status >= 500:
+        return SERVER_ERROR
+    if status != 200:
+        return UNEXPECTED_STATUS
+    head = body[:200_000]
+    if any(marker in head for marker in _CAPTCHA_MARKERS):
+        return BLOCKED_CAPTCHA
+    if any(marker in head for marker in _SIGN_IN_MARKERS) and b"gsc_prf_in" not in head:
+        return PROFILE_UNAVAILABLE
+    return OK

@@ -1,0 +1,50 @@
+"""Scholar URLs and scholar ids (pure)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
+
+
+def extract_scholar_id(value: str) -> str:
+    """The scholar id in ``value``: a bare id, or any URL with a ``user=`` parameter.
+
+    Returns the input stripped when it holds no ``user=`` parameter, so that the caller's
+    validation names exactly what was given.
+    """
+    text = value.strip()
+    if "user=" in text:
+        query = urlsplit(text).query or text.split("?", 1)[-1]
+        users = parse_qs(query).get("user")
+        if users:
+            return users[0].strip()
+    return text
+
+
+def is_valid_scholar_id(value: str) -> bool:
+    """Scholar ids are exactly 12 characters of ``[A-Za-z0-9_-]``."""
+    return bool(SCHOLAR_ID_RE.match(value))
+
+
+def profile_url(
+    base_url: str,
+    scholar_id: str,
+    *,
+    cstart: int = 0,
+    pagesize: int = 100,
+    language: str = "en",
+    sortby: str | None = None,
+) -> str:
+    """A profile page URL. ``user=`` comes first: robots.txt allows ``/citations?user=``."""
+    params: list[tuple[str, str | int]] = [
+        ("user", scholar_id),
+        ("hl", language),
+        ("pagesize", pagesize),
+    ]
+    if sortby:
+        params.append(("sortby", sortby))
+    if cstart:
+        params.append(("cstart", cstart))
+    return f"{base_url.rstrip('/')}/citations?{urlencode(params)}"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from scholarcrawl.spiders.scholar import ScholarSpider, SpiderArgumentError, parse_ids
+
+
+def test_ids_accept_bare_ids_and_profile_urls_in_order_without_duplicates() -> None:
+    ids = parse_ids(
+        "RxmmtT8AAAAJ, https://scholar.google.com/citations?user=gM5i-iYAAAAJ&hl=en,RxmmtT8AAAAJ"
+    )
+    assert ids == ["RxmmtT8AAAAJ", "gM5i-iYAAAAJ"]
+
+
+def test_ids_file_one_per_line_with_comments(tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text(
+        "# lab members\nRxmmtT8AAAAJ\n\nhttps://scholar.google.com/citations?user=Pm3O_58AAAAJ\n"
+        "gM5i-iYAAAAJ  # with a comment\n",
+        encoding="utf-8",
+    )
+    assert parse_ids(None, str(path)) == ["RxmmtT8AAAAJ", "Pm3O_58AAAAJ", "gM5i-iYAAAAJ"]
+    assert parse_ids("P1RwlvoAAAAJ", str(path))[0] == "P1RwlvoAAAAJ"
+
+
+def test_every_invalid_id_is_named_in_one_message() -> None:
+    with pytest.raises(SpiderArgumentError) as info:
+        parse_ids("RxmmtT8AAAAJ,short,https://scholar.google.com/citations?user=bad$id_AAAJ,x;y")
+    message = str(info.value)
+    assert message.startswith("invalid Scholar ids: ")
+    for bad in ("'short'", "bad$id_AAAJ", "'x;y'"):
+        assert bad in message
+    assert "RxmmtT8AAAAJ" not in message
+
+
+def test_missing_ids_and_unreadable_file() -> None:
+    with pytest.raises(SpiderArgumentError, match="no profile to crawl"):
+        parse_ids(None, None)
+    with pytest.raises(SpiderArgumentError, match="cannot read ids_file"):
+        parse_ids(None, "/nonexistent/ids.txt")
+
+
+def test_sortby_is_checked() -> None:
+    with pytest.raises(SpiderArgumentError, match="sortby"):
+        ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", "sortby": "title"})
+    assert ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", "sortby": "pubdate"})[
+        "sortby"
+    ] == ("pubdate")
+
+
+def test_page_requests_put_first_pages_first_and_honour_pagination_mode() -> None:
+    crawler = get_crawler(ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9"})
+    spider = ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
+    first = spider.page_request("RxmmtT8AAAAJ", 0)
+    third = spider.page_request("RxmmtT8AAAAJ", 200)
+    assert first.url == "http://127.0.0.1:9/citations?user=RxmmtT8AAAAJ&hl=en&pagesize=100"
+    assert third.url.endswith("&cstart=200")
+    assert first.priority > third.priority
+    assert first.meta["download_slot"] == third.meta["download_slot"] == "scholar"
+    assert first.meta["dont_redirect"] is True
+    assert "dont_obey_robotstxt" not in third.meta
+
+    crawler = get_crawler(
+        ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9", "SCHOLAR_PAGINATION": "all"}
+    )
+    spider = ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
+    assert spider.page_request("RxmmtT8AAAAJ", 100).meta["dont_obey_robotstxt"] is True
+    assert "dont_obey_robotstxt" not in spider.page_request("RxmmtT8AAAAJ", 0).meta
+
+
+def test_bad_pagination_setting_is_refused() -> None:
+    crawler = get_crawler(ScholarSpider, {"SCHOLAR_PAGINATION": "everything"})
+    with pytest.raises(SpiderArgumentError, match="SCHOLAR_PAGINATION"):
+        ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
+
+
+def test_scholar_gets_its_own_slot_with_one_connection() -> None:
+    crawler = get_crawler(ScholarSpider, {"SCHOLAR_DOWNLOAD_DELAY": 7.5})
+    slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+    assert slots["scholar"]["concurrency"] == 1
+    assert slots["scholar"]["delay"] == 7.5

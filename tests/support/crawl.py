@@ -1,0 +1,50 @@
+"""Run ``scrapy crawl`` in a subprocess, as a user would (the reactor cannot restart in-process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# A local replay needs no politeness: no delay, no throttle start delay.
+FAST = {
+    "SCHOLAR_DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_START_DELAY": "0",
+    "DOWNLOAD_DELAY": "0",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def run_scrapy(
+    arguments: Sequence[str],
+    settings: Mapping[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "scrapy", *arguments]
+    for key, value in {**FAST, **(settings or {})}.items():
+        command += ["-s", f"{key}={value}"]
+    environment = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "scholarcrawl.settings",
+        "PYTHONPATH": str(REPO_ROOT),
+        **(env or {}),
+    }
+    environment.pop("SCHOLARCRAWL_DATABASE_URL", None)
+    if env and "SCHOLARCRAWL_DATABASE_URL" in env:
+        environment["SCHOLARCRAWL_DATABASE_URL"] = env["SCHOLARCRAWL_DATABASE_URL"]
+    return subprocess.run(
+        command,
+        cwd=cwd or REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
