@@ -1,0 +1,808 @@
+"""Pure parsers for Google Scholar profile pages (``/citations?user=…``).
+
+Everything here takes a :class:`parsel.Selector` over an already decoded page (decoding,
+including honouring ``<meta charset>``, is the caller's job: Scrapy's ``response.selector``
+does it) and returns the typed data of :mod:`scholarcrawl.scholar.model`.
+
+Two markup generations are understood:
+
+``gsc``
+    Late 2014 onwards: ``#gsc_prf_in`` header, ``#gsc_rsb_st`` indices, ``span.gsc_g_t`` /
+    ``a.gsc_g_a`` citation chart, ``tbody#gsc_a_b > tr.gsc_a_tr`` rows. This covers the early
+    2014-2016 variant (``a.gsc_a_ac`` without ``gs_ibl``, interests as ``a.gsc_prf_ila``,
+    prev/next buttons, ``left:`` chart offsets), browser-rendered DOMs (title links carrying
+    ``data-href``) and raw 2026 server HTML, in any UI language.
+``legacy``
+    Until 2014: ``#cit-name-display`` header, ``table#stats``, ``tr.cit-table.item`` rows,
+    pagination by a "Next >" link. Its citation chart was an image, so ``cites_per_year`` is
+    empty for it.
+
+A page that is neither (a sign-in page, Google's ``/sorry/`` CAPTCHA, anything else) raises
+``ScholarPageError("layout_unrecognised")``: a block must never look like an empty profile.
+Scholar's own error banner raises ``ScholarPageError("scholar_error_banner", temporary=True)``.
+
+The functions work on the lxml tree under the selector (``selector.root``) with precompiled
+XPath and plain element walks, so a 100-row page is read once, without per-row re-parsing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import unquote, urljoin
+
+from lxml import etree
+from parsel import Selector
+
+from scholarcrawl.scholar.model import (
+    Coauthor,
+    ProfileHeader,
+    ProfilePage,
+    PublicationRow,
+    ScholarPageError,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MARKUP_GSC",
+    "MARKUP_LEGACY",
+    "SCHOLAR_BASE_URL",
+    "check_error_banner",
+    "clean_text",
+    "detect_markup",
+    "infer_cstart",
+    "parse_cites_per_year",
+    "parse_header",
+    "parse_profile_page",
+    "parse_rows",
+]
+
+SCHOLAR_BASE_URL: Final = "https://scholar.google.com"
+"""Base against which relative links on a profile page (photo, homepage) are resolved."""
+
+MARKUP_GSC: Final = "gsc"
+MARKUP_LEGACY: Final = "legacy"
+
+LAYOUT_UNRECOGNISED: Final = "layout_unrecognised"
+SCHOLAR_ERROR_BANNER: Final = "scholar_error_banner"
+
+# lxml is untyped here: elements are plain ``Any`` to mypy.
+_Element = Any
+
+# Bidi controls and invisible marks Scholar wraps around text (meta description, <title>, and
+# titles typed in RTL-aware editors). ZWJ/ZWNJ (U+200C/D) are real letters in Persian and
+# Indic scripts and are kept.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff",
+    )
+)
+
+_SCHOLAR_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{12}$")
+_USER_PARAM_RE: Final = re.compile(r"[?&;]user=([A-Za-z0-9_-]{12})(?![A-Za-z0-9_-])")
+_CSTART_PARAM_RE: Final = re.compile(r"[?&;]cstart=(\d+)")
+_CITES_PARAM_RE: Final = re.compile(r"[?&;]cites=([^&#]*)")
+_CFV_PARAM_RE: Final = re.compile(r"[?&;]citation_for_view=([^&#]+)")
+_RANGE_RE: Final = re.compile(r"(\d+)\s*[\u2010-\u2015\u2212-]\s*(\d+)")
+_YEAR4_RE: Final = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DIGITS_RE: Final = re.compile(r"\d+")
+_NON_DIGITS_RE: Final = re.compile(r"\D")
+# Host names in any UI language's "Verified email at x.org" sentence ("在 x.org 的电子邮件经过验证",
+# "Dirección de correo verificada de x.org", ...). ASCII boundaries, because CJK text may touch
+# the domain without a space.
+_DOMAIN_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9.@-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+    r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+)
+_STYLE_OFFSET_RE: Final = re.compile(r"(?:^|[;\s])(left|right)\s*:\s*(-?\d+(?:\.\d+)?)px")
+_STYLE_Z_RE: Final = re.compile(r"z-index\s*:\s*(\d+)")
+_STYLE_DISPLAY_RE: Final = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)")
+
+
+def _xp(expr: str) -> Any:
+    return etree.XPath(expr, smart_strings=False)
+
+
+def _cls(name: str) -> str:
+    """XPath predicate body matching one class token exactly (not ``gsc_a_t`` in ``gsc_a_tr``)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Compiled once; "//" expressions walk the whole document, so most lookups go through the id
+# index built once per page instead.
+_X_IDS = _xp("//*[@id]")
+_X_CANONICAL = _xp("/html/head/link[@rel='canonical']/@href")
+_X_USER_INPUT = _xp("//input[@name='user']/@value")
+_X_LIST_WORKS_ACTION = _xp("//form[contains(@action, 'user=')]/@action")
+_X_LEGACY_MARKER = _xp(f"//table[{_cls('cit-table')}] | //span[@id='cit-name-display']")
+
+_X_GSC_AFFILIATION = _xp(
+    f".//div[{_cls('gsc_prf_il')}][not(@id)][not(.//a[contains(@href, 'label')])]"
+)
+_X_GSC_INTEREST_LINKS = _xp(f".//a[{_cls('gsc_prf_ila')}][contains(@href, 'label')]")
+_X_ANY_LINK = _xp(".//a")
+_X_DIRECT_TEXT = _xp("text()")
+_X_LINK_HREF = _xp(".//a/@href")
+_X_GSC_PHOTO = _xp(".//img/@src")
+_X_GSC_STATS_ROWS = _xp(f".//tr[td[{_cls('gsc_rsb_std')}]]")
+_X_GSC_STATS_CELLS = _xp(f"td[{_cls('gsc_rsb_std')}]")
+_X_GSC_STATS_HEAD = _xp(f".//th[{_cls('gsc_rsb_sth')}]")
+_X_GSC_COAUTHOR_ITEMS = _xp(f".//ul[{_cls('gsc_rsb_a')}]/li")
+_X_USER_LINK = _xp(".//a[contains(@href, 'user=')]")
+_X_GSC_COAUTHOR_EXT = _xp(f".//span[{_cls('gsc_rsb_a_ext')}][not({_cls('gsc_rsb_a_ext2')})]")
+_X_CHART_LABELS = _xp(f".//span[{_cls('gsc_g_t')}]")
+_X_CHART_BARS = _xp(f".//a[{_cls('gsc_g_a')}]")
+_X_GSC_TABLE_BODY = _xp("tbody")
+
+_X_LEGACY_NAME = _xp("string(//span[@id='cit-name-display'])")
+_X_LEGACY_AFFILIATION = _xp("string(//span[@id='cit-affiliation-display'])")
+_X_LEGACY_INTERESTS = _xp("//span[@id='cit-int-read']//a")
+_X_LEGACY_DOMAIN = _xp("string(//span[@id='cit-domain-display'])")
+_X_LEGACY_HOMEPAGE = _xp("//span[@id='cit-homepage-read']//a/@href")
+_X_LEGACY_PHOTO = _xp(f"//div[{_cls('cit-user-info')}]//img/@src")
+_X_LEGACY_COAUTHORS = _xp(
+    "//a[@title][contains(@href, 'citations?user=')][not(contains(@href, 'view_op='))]"
+)
+_X_LEGACY_STATS_ROWS = _xp(f"//table[@id='stats']//tr[td[{_cls('cit-data')}]]")
+_X_LEGACY_STATS_CELLS = _xp(f"td[{_cls('cit-data')}]")
+_X_LEGACY_STATS_HEAD = _xp(f"//table[@id='stats']//tr[1]/td[{_cls('cit-borderleft')}]")
+_X_LEGACY_ROWS = _xp(f"//table[{_cls('cit-table')}]//tr[{_cls('item')}]")
+_X_LEGACY_RANGE = _xp("//form[@id='citationsForm']//span[contains(@style, 'bold')]")
+_X_LEGACY_PAGER_LINKS = _xp(
+    f"//a[contains(@href, 'cstart=')][not(ancestor::table[{_cls('cit-table')}])]/@href"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+
+def clean_text(text: str | None) -> str:
+    """Drop bidi/invisible marks and collapse every run of whitespace to one space."""
+    if not text:
+        return ""
+    return " ".join(text.translate(_INVISIBLE).split())
+
+
+def _text(el: _Element | None) -> str:
+    """The cleaned text content of ``el`` ("" for ``None``)."""
+    if el is None:
+        return ""
+    return clean_text("".join(el.itertext()))
+
+
+def _classes(el: _Element) -> list[str]:
+    cls = el.get("class")
+    return cls.split() if cls else []
+
+
+def _int_or_none(text: str) -> int | None:
+    """Digits of ``text`` as an int ("18,747" and "18.747" both give 18747), else None."""
+    digits = _NON_DIGITS_RE.sub("", text)
+    return int(digits) if digits else None
+
+
+def _year_of(text: str) -> int | None:
+    """The 4-digit year in ``text``; Scholar's ``0`` placeholder (no year) gives None."""
+    match = _YEAR4_RE.search(text)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return year or None
+
+
+def _user_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    match = _USER_PARAM_RE.search(url)
+    return match.group(1) if match else None
+
+
+def _absolute(url: str | None) -> str | None:
+    url = (url or "").strip()
+    if not url or url.lower().startswith("javascript:"):
+        return None
+    return urljoin(SCHOLAR_BASE_URL + "/", url)
+
+
+def _first(values: list[Any]) -> Any:
+    return values[0] if values else None
+
+
+def _is_shown(el: _Element) -> bool:
+    """Whether Scholar's scripts have made a hidden-by-default element visible.
+
+    Raw 2016+ pages hide ``#gsc_a_err`` with a stylesheet rule and show it by adding the
+    ``gs_vis`` class; 2014-2016 pages hide it with an inline ``display:none`` that the script
+    turns into ``display:block``. Its text is present in every normal page.
+    """
+    if "gs_vis" in _classes(el):
+        return True
+    match = _STYLE_DISPLAY_RE.search((el.get("style") or "").lower())
+    return match is not None and match.group(1) != "none"
+
+
+def _button_enabled(el: _Element | None) -> bool:
+    if el is None:
+        return False
+    # The attribute's presence disables the button, whatever its value ("disabled" or "").
+    return el.get("disabled") is None and "gs_dis" not in _classes(el)
+
+
+@dataclass(slots=True)
+class _Page:
+    """One document, indexed once: the root, its markup generation and its id index."""
+
+    root: _Element
+    markup: str
+    ids: dict[str, _Element]
+
+    def by_id(self, element_id: str) -> _Element | None:
+        return self.ids.get(element_id)
+
+
+def _root_of(selector: Selector) -> _Element:
+    root = selector.root
+    if not isinstance(root, etree._Element):
+        raise ScholarPageError(LAYOUT_UNRECOGNISED, "selector holds no HTML document")
+    return root
+
+
+def _index(selector: Selector) -> _Page:
+    """Index the page and decide its markup; raise ``layout_unrecognised`` when neither."""
+    root = _root_of(selector)
+    ids: dict[str, _Element] = {}
+    for el in _X_IDS(root):
+        ids.setdefault(el.get("id"), el)
+    if any(key in ids for key in ("gsc_prf_in", "gsc_a_b", "gsc_a_t", "gsc_prf_w")):
+        return _Page(root, MARKUP_GSC, ids)
+    if _X_LEGACY_MARKER(root):
+        return _Page(root, MARKUP_LEGACY, ids)
+    title = clean_text(root.findtext(".//title"))
+    raise ScholarPageError(
+        LAYOUT_UNRECOGNISED,
+        f"no Scholar profile markup (title {title[:80]!r})",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def detect_markup(selector: Selector) -> str:
+    """Return ``"gsc"`` or ``"legacy"``; raise ``ScholarPageError(layout_unrecognised)``."""
+    return _index(selector).markup
+
+
+def check_error_banner(selector: Selector) -> None:
+    """Raise ``ScholarPageError(scholar_error_banner, temporary=True)`` when Scholar shows
+    "The system can't perform the operation now" (``#gsc_a_err``, or the page-level
+    ``#gs_md_err``) as visible. The hidden banner present on every normal page is ignored."""
+    _check_error_banner(_index(selector))
+
+
+def parse_profile_page(selector: Selector, cstart: int | None = None) -> ProfilePage:
+    """Parse one profile page (one ``cstart``/``pagesize`` window).
+
+    ``cstart`` None means: read it off the page (range text "Articles 21–40", legacy
+    "21-40", a ``cstart=`` in the canonical URL), else 0. Row ``position`` is
+    ``cstart + index + 1``.
+
+    Raises ``ScholarPageError``: ``layout_unrecognised`` for a page that is not a profile, has
+    no name or no publication table, or whose table is empty without Scholar's "There are no
+    articles in this profile." row; ``scholar_error_banner`` (temporary) when Scholar's
+    "can't perform the operation now" banner is visible.
+    """
+    page = _index(selector)
+    _check_error_banner(page)
+    start = _infer_cstart(page) if cstart is None else cstart
+    header = _parse_header(page)
+    rows = _parse_rows(page, start)
+    return ProfilePage(
+        header=header,
+        rows=rows,
+        cstart=start,
+        more_enabled=_more_enabled(page, start, has_rows=bool(rows)),
+        markup=page.markup,
+    )
+
+
+def parse_header(selector: Selector) -> ProfileHeader:
+    """Everything on the page that is not a publication row (see :class:`ProfileHeader`)."""
+    page = _index(selector)
+    _check_error_banner(page)
+    return _parse_header(page)
+
+
+def parse_rows(selector: Selector, cstart: int = 0) -> tuple[PublicationRow, ...]:
+    """The publication rows, positioned from ``cstart`` (``()`` for a profile without any)."""
+    page = _index(selector)
+    _check_error_banner(page)
+    return _parse_rows(page, cstart)
+
+
+def parse_cites_per_year(selector: Selector) -> dict[int, int]:
+    """Citations per year from the chart, every year of its span present (0 without a bar)."""
+    return _parse_cites_per_year(_index(selector))
+
+
+def infer_cstart(selector: Selector) -> int:
+    """The page's ``cstart`` as shown by its range text / canonical URL; 0 when not shown."""
+    return _infer_cstart(_index(selector))
+
+
+# --------------------------------------------------------------------------------------------
+# page-level pieces
+
+
+def _check_error_banner(page: _Page) -> None:
+    if page.markup != MARKUP_GSC:
+        return
+    for banner_id in ("gsc_a_err", "gs_md_err"):
+        banner = page.by_id(banner_id)
+        if banner is None or not _is_shown(banner):
+            continue
+        message = _text(banner)
+        if message:
+            raise ScholarPageError(SCHOLAR_ERROR_BANNER, message, temporary=True)
+
+
+def _scholar_id(page: _Page) -> str | None:
+    """The profile's id: canonical link, form inputs, list_works forms, then row keys."""
+    for url in _X_CANONICAL(page.root):
+        if found := _user_from_url(url):
+            return found
+    for value in _X_USER_INPUT(page.root):
+        if _SCHOLAR_ID_RE.match(value.strip()):
+            return str(value.strip())
+    for action in _X_LIST_WORKS_ACTION(page.root):
+        if "list_works" in action and (found := _user_from_url(action)):
+            return found
+    photo_link = page.by_id("gsc_prf_pua")
+    if photo_link is not None and (found := _user_from_url(photo_link.get("href"))):
+        return found
+    return None
+
+
+def _infer_cstart(page: _Page) -> int:
+    range_texts: Iterable[str]
+    if page.markup == MARKUP_GSC:
+        nn = page.by_id("gsc_a_nn")
+        range_texts = [_text(nn)] if nn is not None else []
+    else:
+        range_texts = (_text(el) for el in _X_LEGACY_RANGE(page.root))
+    for text in range_texts:
+        match = _RANGE_RE.search(text)
+        if match and int(match.group(1)) >= 1:
+            return int(match.group(1)) - 1
+    for url in _X_CANONICAL(page.root):
+        match = _CSTART_PARAM_RE.search(url)
+        if match:
+            return int(match.group(1))
+    return 0
+
+
+def _more_enabled(page: _Page, cstart: int, *, has_rows: bool) -> bool:
+    if page.markup == MARKUP_GSC:
+        if not has_rows:
+            return False
+        return _button_enabled(page.by_id("gsc_bpf_more")) or _button_enabled(
+            page.by_id("gsc_bpf_next")
+        )
+    # Legacy pages paginate with "< Prev" / "Next >" links; only a forward link counts.
+    for href in _X_LEGACY_PAGER_LINKS(page.root):
+        match = _CSTART_PARAM_RE.search(href)
+        if match and int(match.group(1)) > cstart:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# header
+
+
+def _email_domain(text: str) -> str | None:
+    match = _DOMAIN_RE.search(text)
+    return match.group(1).lower() if match else None
+
+
+def _parse_header(page: _Page) -> ProfileHeader:
+    if page.markup == MARKUP_LEGACY:
+        return _parse_legacy_header(page)
+    name = _text(page.by_id("gsc_prf_in"))
+    if not name:
+        raise ScholarPageError(LAYOUT_UNRECOGNISED, "profile markup without a name (#gsc_prf_in)")
+    info = page.by_id("gsc_prf_i")
+    affiliation = None
+    interests: tuple[str, ...] = ()
+    if info is not None:
+        affiliation = _text(_first(_X_GSC_AFFILIATION(info))) or None
+        interests_box = page.by_id("gsc_prf_int")
+        links = (
+            _X_ANY_LINK(interests_box) if interests_box is not None else _X_GSC_INTEREST_LINKS(info)
+        )
+        interests = tuple(text for text in (_text(a) for a in links) if text)
+    email_domain = homepage = None
+    verified = page.by_id("gsc_prf_ivh")
+    if verified is not None:
+        # Only the element's own text: the "Homepage" link sits inside the same div.
+        email_domain = _email_domain(" ".join(_X_DIRECT_TEXT(verified)))
+        homepage = _absolute(_first(_X_LINK_HREF(verified)))
+    photo = page.by_id("gsc_prf_pup-img")
+    if photo is None:
+        photo = page.by_id("gsc_prf_pup")
+    photo_url = _absolute(photo.get("src")) if photo is not None else None
+    if photo_url is None and (box := page.by_id("gsc_prf_pua")) is not None:
+        photo_url = _absolute(_first(_X_GSC_PHOTO(box)))
+    stats_table = page.by_id("gsc_rsb_st")
+    stats: list[list[int | None]] = []
+    since_year = None
+    if stats_table is not None:
+        stats = [
+            [_int_or_none(_text(td)) for td in _X_GSC_STATS_CELLS(tr)]
+            for tr in _X_GSC_STATS_ROWS(stats_table)
+        ]
+        since_year = _since_year(_text(th) for th in _X_GSC_STATS_HEAD(stats_table))
+    return _header(
+        scholar_id=_scholar_id(page),
+        name=name,
+        affiliation=affiliation,
+        email_domain=email_domain,
+        homepage=homepage,
+        interests=interests,
+        photo_url=photo_url,
+        stats=stats,
+        since_year=since_year,
+        cites_per_year=_parse_cites_per_year(page),
+        coauthors=_gsc_coauthors(page),
+    )
+
+
+def _parse_legacy_header(page: _Page) -> ProfileHeader:
+    root = page.root
+    name = clean_text(_X_LEGACY_NAME(root))
+    if not name:
+        raise ScholarPageError(LAYOUT_UNRECOGNISED, "legacy markup without #cit-name-display")
+    stats = [
+        [_int_or_none(_text(td)) for td in _X_LEGACY_STATS_CELLS(tr)]
+        for tr in _X_LEGACY_STATS_ROWS(root)
+    ]
+    scholar_id = _scholar_id(page)
+    coauthors: list[Coauthor] = []
+    seen: set[str] = set()
+    for link in _X_LEGACY_COAUTHORS(root):
+        user = _user_from_url(link.get("href"))
+        if user and user != scholar_id and user not in seen:
+            seen.add(user)
+            coauthors.append(Coauthor(user, _text(link) or clean_text(link.get("title"))))
+    # "Unknown interests" is plain text, not a link: no interests.
+    interests = tuple(t for t in (_text(a) for a in _X_LEGACY_INTERESTS(root)) if t)
+    return _header(
+        scholar_id=scholar_id,
+        name=name,
+        affiliation=clean_text(_X_LEGACY_AFFILIATION(root)) or None,
+        email_domain=_email_domain(clean_text(_X_LEGACY_DOMAIN(root))),
+        homepage=_absolute(_first(_X_LEGACY_HOMEPAGE(root))),
+        interests=interests,
+        photo_url=_absolute(_first(_X_LEGACY_PHOTO(root))),
+        stats=stats,
+        since_year=_since_year(_text(td) for td in _X_LEGACY_STATS_HEAD(root)),
+        # The legacy chart is a Google Chart API image: no per-year numbers in the markup.
+        cites_per_year={},
+        coauthors=tuple(coauthors),
+    )
+
+
+def _since_year(headers: Iterable[str]) -> int | None:
+    """The year of the "Since 2021" / "2021 年至今" / "Desde 2021" column (the last one)."""
+    year = None
+    for text in headers:
+        year = _year_of(text) or year
+    return year
+
+
+def _header(
+    *,
+    scholar_id: str | None,
+    name: str,
+    affiliation: str | None,
+    email_domain: str | None,
+    homepage: str | None,
+    interests: tuple[str, ...],
+    photo_url: str | None,
+    stats: list[list[int | None]],
+    since_year: int | None,
+    cites_per_year: dict[int, int],
+    coauthors: tuple[Coauthor, ...],
+) -> ProfileHeader:
+    # Rows are always Citations, h-index, i10-index (labels are localised, order is not).
+    def cell(row: int, col: int) -> int | None:
+        if row < len(stats) and col < len(stats[row]):
+            return stats[row][col]
+        return None
+
+    return ProfileHeader(
+        scholar_id=scholar_id,
+        name=name,
+        affiliation=affiliation,
+        email_domain=email_domain,
+        homepage=homepage,
+        interests=interests,
+        photo_url=photo_url,
+        citations_all=cell(0, 0),
+        citations_since=cell(0, 1),
+        h_index_all=cell(1, 0),
+        h_index_since=cell(1, 1),
+        i10_all=cell(2, 0),
+        i10_since=cell(2, 1),
+        since_year=since_year,
+        cites_per_year=cites_per_year,
+        coauthors=coauthors,
+    )
+
+
+def _gsc_coauthors(page: _Page) -> tuple[Coauthor, ...]:
+    # Only #gsc_rsb_co: the owner's view also shows "Add co-authors" suggestions
+    # (#gsc_rsb_ssc), which are not co-authors.
+    box = page.by_id("gsc_rsb_co")
+    if box is None:
+        return ()
+    coauthors: list[Coauthor] = []
+    seen: set[str] = set()
+    for item in _X_GSC_COAUTHOR_ITEMS(box):
+        link = _first(_X_USER_LINK(item))
+        if link is None:
+            continue
+        user = _user_from_url(link.get("href"))
+        name = _text(link)
+        if not user or not name or user in seen:
+            continue
+        seen.add(user)
+        affiliation = _text(_first(_X_GSC_COAUTHOR_EXT(item))) or None
+        coauthors.append(Coauthor(user, name, affiliation))
+    return tuple(coauthors)
+
+
+# --------------------------------------------------------------------------------------------
+# citations per year
+
+
+def _style_position(style: str) -> tuple[str | None, float | None, int | None]:
+    offset = _STYLE_OFFSET_RE.search(style)
+    z_index = _STYLE_Z_RE.search(style)
+    return (
+        offset.group(1) if offset else None,
+        float(offset.group(2)) if offset else None,
+        int(z_index.group(1)) if z_index else None,
+    )
+
+
+def _parse_cites_per_year(page: _Page) -> dict[int, int]:
+    """Place every bar by its position, never by its order.
+
+    Scholar omits the bar of a year without citations, so the n-th bar is not the n-th year.
+    Each year label and each bar carries its horizontal offset (``right:Npx`` in the
+    right-to-left chart since 2016, ``left:Npx`` before; a bar sits 5px beyond its label,
+    labels 32px apart): a bar belongs to the label with the nearest offset on the same side.
+    When a bar has no usable offset, its ``z-index`` is used: it counts years from the most
+    recent one (``z-index:1``), gaps included, in every real page studied.
+    """
+    if page.markup != MARKUP_GSC:
+        return {}
+    container = page.by_id("gsc_rsb_cit")
+    if container is None:
+        container = page.by_id("gsc_g")
+    if container is None:
+        container = page.root
+    labels: list[tuple[int, str | None, float | None]] = []
+    for span in _X_CHART_LABELS(container):
+        year = _year_of(_text(span))
+        if year is not None:
+            side, offset, _ = _style_position(span.get("style") or "")
+            labels.append((year, side, offset))
+    if not labels:
+        return {}
+    years = sorted({year for year, _, _ in labels})
+    result = dict.fromkeys(range(years[0], years[-1] + 1), 0)
+    newest_first = years[::-1]
+    offsets_by_side: dict[str, list[tuple[float, int]]] = {}
+    for year, side, offset in labels:
+        if side is not None and offset is not None:
+            offsets_by_side.setdefault(side, []).append((offset, year))
+    tolerance = _half_spacing(offsets_by_side)
+    placed: set[int] = set()
+    for bar in _X_CHART_BARS(container):
+        count = _int_or_none(_text(bar))
+        if count is None:
+            continue
+        side, offset, z_index = _style_position(bar.get("style") or "")
+        year = None
+        if side is not None and offset is not None and side in offsets_by_side:
+            distance, nearest = min(
+                (abs(label_offset - offset), label_year)
+                for label_offset, label_year in offsets_by_side[side]
+            )
+            if distance <= tolerance:
+                year = nearest
+        if year is None and z_index is not None and 1 <= z_index <= len(newest_first):
+            year = newest_first[z_index - 1]
+        if year is None or year in placed:
+            logger.debug(
+                "citation bar %r (%s) could not be placed; ignored", count, bar.get("style")
+            )
+            continue
+        placed.add(year)
+        result[year] = count
+    return result
+
+
+def _half_spacing(offsets_by_side: dict[str, list[tuple[float, int]]]) -> float:
+    """Half the distance between neighbouring year labels (16px on every real page)."""
+    gaps = [
+        b[0] - a[0]
+        for offsets in offsets_by_side.values()
+        for a, b in zip(sorted(offsets), sorted(offsets)[1:], strict=False)
+        if b[0] > a[0]
+    ]
+    return min(gaps) / 2 if gaps else 16.0
+
+
+# --------------------------------------------------------------------------------------------
+# publication rows
+
+
+def _parse_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
+    if page.markup == MARKUP_LEGACY:
+        return _parse_legacy_rows(page, cstart)
+    body = page.by_id("gsc_a_b")
+    if body is None:
+        table = page.by_id("gsc_a_t")
+        body = _first(_X_GSC_TABLE_BODY(table)) if table is not None else None
+    if body is None:
+        raise ScholarPageError(LAYOUT_UNRECOGNISED, "profile without a publication table")
+    rows: list[PublicationRow] = []
+    no_articles_marker = False
+    for tr in body.iterchildren("tr"):
+        row = _parse_gsc_row(tr, cstart + len(rows) + 1)
+        if row is None:
+            no_articles_marker = True
+        else:
+            rows.append(row)
+    if not rows and not no_articles_marker:
+        # Scholar always renders "There are no articles in this profile." (td.gsc_a_e) for an
+        # empty window; an empty table without it is a broken or substituted page.
+        raise ScholarPageError(
+            LAYOUT_UNRECOGNISED, "empty publication table without Scholar's no-articles row"
+        )
+    return tuple(rows)
+
+
+def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
+    """One ``tr.gsc_a_tr``; None for the "There are no articles in this profile." row."""
+    cells: dict[str, _Element] = {}
+    for td in tr.iterchildren("td"):
+        for name in _classes(td):
+            cells.setdefault(name, td)
+    if "gsc_a_e" in cells:
+        return None
+    title_cell = cells.get("gsc_a_t")
+    title_link = None
+    if title_cell is not None:
+        for a in title_cell.iter("a"):
+            if "gsc_a_at" in _classes(a):
+                title_link = a
+                break
+    if title_cell is None or title_link is None:
+        raise ScholarPageError(
+            LAYOUT_UNRECOGNISED, f"publication row {position} without a title link (a.gsc_a_at)"
+        )
+    gray = [div for div in title_cell.iterchildren("div") if "gs_gray" in _classes(div)]
+    authors = _text(gray[0]) if gray else ""
+    venue, oph = _split_venue(gray[1]) if len(gray) > 1 else ("", "")
+
+    year = None
+    year_cell = cells.get("gsc_a_y")
+    if year_cell is not None:
+        year = _year_of(_text(year_cell))
+    if year is None and oph:
+        year = _year_of(oph)
+
+    citations = 0
+    cluster_ids: tuple[str, ...] = ()
+    merged = False
+    cites_cell = cells.get("gsc_a_c")
+    if cites_cell is not None:
+        for a in cites_cell.iter("a"):
+            classes = _classes(a)
+            if "gsc_a_ac" in classes:
+                citations = _int_or_none(_text(a)) or 0
+                cluster_ids = _cluster_ids(a.get("href"))
+                merged = merged or "gsc_a_acm" in classes
+            elif "gsc_a_am" in classes:  # the "*" of merged citations, 2014-2020 markup
+                merged = True
+
+    key = _pub_key(title_link.get("data-href")) or _pub_key(title_link.get("href"))
+    if key is None and (checkbox_cell := cells.get("gsc_a_x")) is not None:
+        for box in checkbox_cell.iter("input"):
+            key = clean_text(box.get("value")) or None
+            break
+    return PublicationRow(
+        title=_text(title_link),
+        authors=authors or None,
+        venue=venue or None,
+        year=year,
+        citations=citations,
+        merged=merged,
+        cluster_ids=cluster_ids,
+        scholar_pub_key=key,
+        position=position,
+    )
+
+
+def _split_venue(div: _Element) -> tuple[str, str]:
+    """The venue line without the ", 2014" / ", 0" Scholar appends in ``span.gs_oph``."""
+    parts = [div.text or ""]
+    oph: list[str] = []
+    for child in div:
+        if isinstance(child.tag, str):
+            if child.tag == "span" and "gs_oph" in _classes(child):
+                oph.append("".join(child.itertext()))
+            else:
+                parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    venue = clean_text("".join(parts))
+    # A line cut by Scholar may end with the comma that preceded the year.
+    return venue.rstrip(" ,"), clean_text("".join(oph))
+
+
+def _cluster_ids(href: str | None) -> tuple[str, ...]:
+    if not href:
+        return ()
+    match = _CITES_PARAM_RE.search(href)
+    if match is None:
+        return ()
+    return tuple(_DIGITS_RE.findall(unquote(match.group(1))))
+
+
+def _pub_key(href: str | None) -> str | None:
+    if not href:
+        return None
+    match = _CFV_PARAM_RE.search(href)
+    return unquote(match.group(1)) if match else None
+
+
+def _parse_legacy_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
+    rows: list[PublicationRow] = []
+    for tr in _X_LEGACY_ROWS(page.root):
+        cells = {td.get("id"): td for td in tr.iterchildren("td")}
+        title_cell = cells.get("col-title")
+        title_link = _first(list(title_cell.iter("a"))) if title_cell is not None else None
+        position = cstart + len(rows) + 1
+        if title_cell is None or title_link is None:
+            raise ScholarPageError(
+                LAYOUT_UNRECOGNISED, f"legacy publication row {position} without a title link"
+            )
+        gray = [s for s in title_cell.iterchildren("span") if "cit-gray" in _classes(s)]
+        cites_link = None
+        if (cites_cell := cells.get("col-citedby")) is not None:
+            cites_link = _first(list(cites_cell.iter("a")))
+        asterisk = cells.get("col-asterisk")
+        rows.append(
+            PublicationRow(
+                title=_text(title_link),
+                authors=(_text(gray[0]) if gray else "") or None,
+                venue=(_text(gray[1]).rstrip(" ,") if len(gray) > 1 else "") or None,
+                year=_year_of(_text(cells.get("col-year"))),
+                citations=(_int_or_none(_text(cites_link)) or 0) if cites_link is not None else 0,
+                merged=asterisk is not None and "*" in _text(asterisk),
+                cluster_ids=_cluster_ids(cites_link.get("href")) if cites_link is not None else (),
+                scholar_pub_key=_pub_key(title_link.get("href")),
+                position=position,
+            )
+        )
+    return tuple(rows)
