@@ -1,0 +1,386 @@
+"""Local Google Scholar replay server (stdlib HTTP, 127.0.0.1 only by default).
+
+Routes:
+
+* ``GET /robots.txt``: Scholar's robots.txt (:data:`~.robots.ROBOTS_TXT`);
+* ``GET /citations?user=ID&hl=en[&pagesize=N][&cstart=N][&sortby=pubdate|title]``:
+  the profile page (``pagesize`` 20 by default, capped at 100), rendered by
+  :func:`~.templates.render_profile_html`. Other ``view_op`` values than
+  ``list_works`` answer 404 for now;
+* unknown or missing ``user``: 302 to :data:`SIGNIN_PATH` (``/accounts/ServiceLogin``)
+  on this same server, never an external host, with the query of Scholar's
+  redirect to Google's sign-in (``?hl=en&continue=<this URL>&service=citations``);
+  it serves a sign-in page titled "Google Scholar Citations", without any
+  profile markup. The ``hl`` parameter is accepted but pages are always English;
+* ``GET /_replay/requests``: the request log as JSON; ``POST /_replay/reset``
+  clears it. Control requests are not logged;
+* anything else: 404.
+
+Fault injection (429 after N requests, 302 to ``/sorry/``, 403, 503, slow or
+truncated pages) plugs in through ``faults``: callables run in order before
+routing, each given a :class:`ReplayRequest` (method, path, query, scholar id,
+how many requests the server has seen) and returning a :class:`ReplayResponse`
+to send instead, or None to pass. A hook can also post-process the normal
+answer: ``request.route()`` builds it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
+from typing import Any, TextIO
+from urllib.parse import parse_qs, quote, urlsplit
+
+from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.robots import ROBOTS_TXT
+from scholarcrawl.replay.templates import (
+    render_moved,
+    render_not_found,
+    render_profile_html,
+    render_signin_page,
+)
+
+__all__ = [
+    "SIGNIN_PATH",
+    "FaultHook",
+    "ReplayRequest",
+    "ReplayResponse",
+    "ReplayServer",
+    "RequestRecord",
+    "serve",
+]
+
+logger = logging.getLogger(__name__)
+
+SIGNIN_PATH = "/accounts/ServiceLogin"  # accounts.google.com's sign-in path, on this server
+HTML = "text/html; charset=UTF-8"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One logged request: when, what, and the status sent."""
+
+    monotonic: float
+    wall: float
+    method: str
+    path: str  # path and query, as requested
+    status: int
+    scholar_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResponse:
+    """An answer: status, headers, body."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = HTML
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def html(cls, status: int, text: str, *headers: tuple[str, str]) -> ReplayResponse:
+        """An HTML answer encoded as UTF-8."""
+        return cls(status, text.encode("utf-8"), HTML, tuple(headers))
+
+
+@dataclass(slots=True)
+class ReplayRequest:
+    """What a fault hook sees of a request."""
+
+    method: str
+    path: str  # path only
+    target: str  # path and query
+    query: dict[str, list[str]]
+    scholar_id: str | None
+    seen: int  # requests received before this one (control requests excluded)
+    server: ReplayServer = field(repr=False)
+
+    def param(self, name: str) -> str | None:
+        """First value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def route(self) -> ReplayResponse:
+        """The answer the server gives without faults."""
+        return self.server.route(self)
+
+
+FaultHook = Callable[[ReplayRequest], "ReplayResponse | None"]
+
+
+def _int_param(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as Scrapy uses
+    server_version = "citations"  # Scholar's Server header
+    sys_version = ""
+    disable_nagle_algorithm = True  # headers and body go out without a delayed-ACK stall
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        length = _int_param(self.headers.get("Content-Length")) or 0
+        if length:
+            self.rfile.read(length)
+        self._handle("POST")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def _handle(self, method: str) -> None:
+        owner = self.server.owner
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/_replay/"):
+            self._send(owner.control(method, parts.path), method)
+            return
+        query = parse_qs(parts.query, keep_blank_values=True)
+        user = query.get("user", [None])[0]
+        request = ReplayRequest(
+            method=method,
+            path=parts.path,
+            target=self.path,
+            query=query,
+            scholar_id=user,
+            seen=owner.next_sequence(),
+            server=owner,
+        )
+        response: ReplayResponse | None = None
+        try:
+            for hook in owner.faults:
+                response = hook(request)
+                if response is not None:
+                    break
+            if response is None:
+                response = owner.route(request)
+        except Exception:
+            logger.exception("replay: error answering %s %s", method, self.path)
+            response = ReplayResponse.html(500, "<h1>500</h1>")
+        owner.log_request(method, self.path, response.status, user)
+        self._send(response, method)
+
+    def _send(self, response: ReplayResponse, method: str) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Cache-Control", "private")
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if method != "HEAD" and response.body:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("replay: " + format, *args)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    owner: ReplayServer
+
+
+class ReplayServer:
+    """Serve a :class:`Corpus` as Google Scholar would, on ``host:port`` (0 = any free port).
+
+    Use as a context manager or with ``start()``/``stop()``. ``base_url`` is
+    ``http://127.0.0.1:PORT``; ``requests`` is the request log (thread-safe).
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        faults: Sequence[FaultHook] = (),
+    ) -> None:
+        self.corpus = corpus
+        self.host = host
+        self.faults: list[FaultHook] = list(faults)
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._received = 0
+        self._httpd = _HTTPServer((host, port), _Handler, bind_and_activate=True)
+        self._httpd.owner = self
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def port(self) -> int:
+        """The port actually bound."""
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT`` of this server."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ReplayServer:
+        """Serve in a daemon thread; returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"replay-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ request log
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log, oldest first."""
+        with self._log_lock:
+            return list(self._log)
+
+    def request_count(self, path_prefix: str = "/citations") -> int:
+        """Requests whose path starts with ``path_prefix``."""
+        with self._log_lock:
+            return sum(1 for r in self._log if r.path.startswith(path_prefix))
+
+    def reset_requests(self) -> None:
+        """Clear the request log (and the count fault hooks see as ``seen``)."""
+        with self._log_lock:
+            self._log.clear()
+            self._received = 0
+
+    def next_sequence(self) -> int:
+        """Count one received request; returns how many came before it."""
+        with self._log_lock:
+            seen = self._received
+            self._received += 1
+            return seen
+
+    def log_request(self, method: str, target: str, status: int, scholar_id: str | None) -> None:
+        """Append one record (the handler calls this once per request)."""
+        record = RequestRecord(time.monotonic(), time.time(), method, target, status, scholar_id)
+        with self._log_lock:
+            self._log.append(record)
+
+    # ------------------------------------------------------------ routing
+
+    def control(self, method: str, path: str) -> ReplayResponse:
+        """``/_replay/*``: request log and reset."""
+        if path == "/_replay/requests" and method in ("GET", "HEAD"):
+            body = json.dumps([asdict(r) for r in self.requests], ensure_ascii=False)
+            return ReplayResponse(200, body.encode("utf-8"), "application/json")
+        if path == "/_replay/reset" and method == "POST":
+            self.reset_requests()
+            return ReplayResponse(200, b'{"ok": true}', "application/json")
+        return ReplayResponse.html(404, render_not_found(path))
+
+    def route(self, request: ReplayRequest) -> ReplayResponse:
+        """The fault-free answer to ``request``."""
+        if request.method not in ("GET", "HEAD"):
+            return ReplayResponse.html(404, render_not_found(request.path))
+        if request.path == "/robots.txt":
+            return ReplayResponse(200, ROBOTS_TXT.encode("utf-8"), "text/plain")
+        if request.path == "/citations":
+            return self._citations(request)
+        if request.path == SIGNIN_PATH:
+            return ReplayResponse.html(200, render_signin_page(request.param("continue") or ""))
+        return ReplayResponse.html(404, render_not_found(request.path))
+
+    def _citations(self, request: ReplayRequest) -> ReplayResponse:
+        view_op = request.param("view_op")
+        if view_op not in (None, "", "list_works"):
+            return ReplayResponse.html(404, render_not_found(request.path))
+        profile = self.corpus.profile(request.scholar_id) if request.scholar_id else None
+        if profile is None:
+            return self.signin_redirect(request)
+        page = render_profile_html(
+            profile,
+            _int_param(request.param("cstart")),
+            _int_param(request.param("pagesize")),
+            request.param("sortby"),
+        )
+        return ReplayResponse.html(200, page)
+
+    def signin_redirect(self, request: ReplayRequest) -> ReplayResponse:
+        """302 to this server's sign-in page, continuing to the requested URL."""
+        cont = f"{self.base_url}{request.path}"
+        query = urlsplit(request.target).query
+        if query:
+            cont += "%3F" + quote(query, safe="")
+        location = f"{self.base_url}{SIGNIN_PATH}?hl=en&continue={cont}&service=citations"
+        return ReplayResponse.html(302, render_moved(location), ("Location", location))
+
+
+# --------------------------------------------------------------------------- CLI entry
+
+
+def serve(
+    spec: CorpusSpec,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    out: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Serve ``spec`` until SIGINT/SIGTERM (or ``stop`` is set); blocking.
+
+    Prints ``replay: serving N profiles on http://HOST:PORT`` (the real port
+    when ``port`` is 0) once listening. Signal handlers are installed only when
+    called from the main thread. Returns 0.
+    """
+    stream = out if out is not None else sys.stdout
+    done = stop if stop is not None else threading.Event()
+    corpus = Corpus(spec)
+    previous: dict[signal.Signals, Any] = {}
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _on_signal)
+    try:
+        with ReplayServer(corpus, host, port) as server:
+            print(f"replay: serving {len(corpus)} profiles on {server.base_url}", file=stream)
+            stream.flush()
+            while not done.wait(0.2):
+                pass
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+    return 0
