@@ -19,10 +19,11 @@ SCHOLAR_PAGE_SIZE = 100
 # Pages past the first: "robots" (only what robots.txt allows) or "all" (every page; this goes
 # against Scholar's robots.txt, which disallows `cstart=`, and is the operator's choice).
 SCHOLAR_PAGINATION = "robots"
-# Scholar gets one connection and a polite delay (seconds, randomised 0.5-1.5x), on its own
-# download slot so that machine APIs keep their own limits.
+# Scholar gets one connection and a polite delay (seconds), on its own download slot so that
+# machine APIs keep their own limits; the delay varies by ±SCHOLAR_DOWNLOAD_JITTER (0.5 = ±50%).
 SCHOLAR_CONCURRENCY = 1
 SCHOLAR_DOWNLOAD_DELAY = 5.0
+SCHOLAR_DOWNLOAD_JITTER = 0.5
 # The download slot name shared by every Scholar request.
 SCHOLAR_DOWNLOAD_SLOT = "scholar"
 
@@ -44,7 +45,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 5.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

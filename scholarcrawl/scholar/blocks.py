@@ -6,6 +6,7 @@ empty profile, and a redirect to /sorry/ or to a sign-in page is classified, nev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -30,16 +31,18 @@ _CAPTCHA_MARKERS = (
     b"gs_captcha_ccl",
     b"unusual traffic from your computer network",
 )
-_SIGN_IN_MARKERS = (b"accounts.google.com/v3/signin", b'href="https://accounts.google.com/')
+# Google's sign-in page, served after redirects for a missing or private id.
+_SIGN_IN_MARKERS = (b"accounts.google.com/v3/signin", b"accounts.google.com/ServiceLogin")
+# Profile markup of every generation (2014 cit-table, gsc_* since late 2014).
+_PROFILE_MARKERS = (b"gsc_prf_in", b"cit-name-display")
+
+
+_SIGN_IN_PATH = re.compile(r"/(?:ServiceLogin|Login|signin)\b", re.IGNORECASE)
 
 
 def _is_sign_in_location(location: str) -> bool:
     parts = urlsplit(location)
-    return (
-        parts.netloc.startswith("accounts.")
-        or "ServiceLogin" in parts.path
-        or ("/signin" in parts.path)
-    )
+    return parts.netloc.startswith("accounts.") or bool(_SIGN_IN_PATH.search(parts.path))
 
 
 def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
@@ -66,6 +69,8 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
     head = body[:200_000]
     if any(marker in head for marker in _CAPTCHA_MARKERS):
         return BLOCKED_CAPTCHA
-    if any(marker in head for marker in _SIGN_IN_MARKERS) and b"gsc_prf_in" not in head:
+    if any(marker in head for marker in _SIGN_IN_MARKERS) and not any(
+        marker in body for marker in _PROFILE_MARKERS
+    ):
         return PROFILE_UNAVAILABLE
     return OK

@@ -161,7 +161,7 @@ class ScholarSpider(scrapy.Spider):
             {
                 "concurrency": settings.getint("SCHOLAR_CONCURRENCY", 1),
                 "delay": settings.getfloat("SCHOLAR_DOWNLOAD_DELAY", 5.0),
-                "randomize_delay": settings.getbool("RANDOMIZE_DOWNLOAD_DELAY", True),
+                "jitter": settings.getfloat("SCHOLAR_DOWNLOAD_JITTER", 0.5),
             },
         )
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")

@@ -16,6 +16,7 @@ BLOCKED = SHARED / "scholar-pages" / "blocked"
         (302, "https://www.google.com/sorry/index?continue=x", blocks.BLOCKED_SORRY_REDIRECT),
         (302, "https://accounts.google.com/ServiceLogin?continue=x", blocks.PROFILE_UNAVAILABLE),
         (302, "http://127.0.0.1:9/accounts/ServiceLogin?x", blocks.PROFILE_UNAVAILABLE),
+        (302, "/accounts/Login?continue=x", blocks.PROFILE_UNAVAILABLE),
         (301, "https://scholar.google.com/citations?user=x", blocks.UNEXPECTED_REDIRECT),
         (429, "", blocks.BLOCKED_HTTP_429),
         (403, "", blocks.BLOCKED_HTTP_403),
