@@ -6,6 +6,7 @@ Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that nam
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Self
 
@@ -42,7 +43,8 @@ class StorePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
         ensure_schema(self.repository.engine, auto_migrate=self.auto_migrate)
-        arguments = dict(getattr(spider, "arguments", {}) or {})
+        # JSON-safe copy of the validated arguments (paths and the like become strings)
+        arguments = json.loads(json.dumps(getattr(spider, "arguments", {}) or {}, default=str))
         self.run_id = self.repository.start_run(getattr(spider, "name", "?"), arguments)
         logger.info("Storing into %s (run %s)", redact_url(self.url), self.run_id)
 

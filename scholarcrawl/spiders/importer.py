@@ -36,7 +36,7 @@ class ImportPagesSpider(scrapy.Spider):
     def __init__(self, files: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.arguments = self.check_arguments({"files": files, **kwargs})
-        self.paths: list[Path] = self.arguments["paths"]
+        self.paths = [Path(name) for name in self.arguments["files"]]
         self.failures: list[str] = []
 
     @classmethod
@@ -48,7 +48,7 @@ class ImportPagesSpider(scrapy.Spider):
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
             raise SpiderArgumentError(f"cannot read: {', '.join(missing)}")
-        return {"paths": paths, "files": [str(path) for path in paths]}
+        return {"files": [str(path) for path in paths]}
 
     async def start(self) -> AsyncIterator[Any]:
         for path in self.paths:

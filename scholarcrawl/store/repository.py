@@ -393,4 +393,4 @@ class Repository:
                 .where(Authorship.scholar_id == scholar_id)
                 .order_by(Authorship.position, Publication.id)
             )
-            return [(pub, auth) for pub, auth in rows.tuples()]
+            return [(pub, auth) for pub, auth in rows]

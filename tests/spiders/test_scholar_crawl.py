@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scholarcrawl.replay.server import ReplayServer
 
 from scholarcrawl.fingerprint import publication_fingerprint
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.repository import Repository
 from tests.support.crawl import run_scrapy
@@ -37,25 +38,24 @@ def replay(corpus: Corpus) -> Iterator[ReplayServer]:
 def crawl(
     server: ReplayServer, database_url: str, *extra: str, **settings: str
 ) -> tuple[int, str, list[dict[str, Any]]]:
-    out = Path(database_url.rsplit("/", 1)[-1] + ".jsonl")
-    ids = ",".join(server.corpus.ids) if not extra else None
-    arguments = ["crawl", "scholar", "-O", f"/tmp/{out.name}"]
-    if ids:
-        arguments += ["-a", f"ids={ids}"]
-    arguments += list(extra)
-    result = run_scrapy(
-        arguments,
-        {
-            "SCHOLAR_BASE_URL": server.base_url,
-            "SCHOLARCRAWL_DATABASE_URL": database_url,
-            **settings,
-        },
-    )
-    items: list[dict[str, Any]] = []
-    path = Path(f"/tmp/{out.name}")
-    if path.exists():
-        items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        path.unlink()
+    """Run the spider (all corpus profiles unless ``extra`` names ids); returns its items."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.jsonl"
+        arguments = ["crawl", "scholar", "-O", str(out)]
+        if not extra:
+            arguments += ["-a", "ids=" + ",".join(server.corpus.ids)]
+        arguments += list(extra)
+        result = run_scrapy(
+            arguments,
+            {
+                "SCHOLAR_BASE_URL": server.base_url,
+                "SCHOLARCRAWL_DATABASE_URL": database_url,
+                **settings,
+            },
+        )
+        items: list[dict[str, Any]] = []
+        if out.exists():
+            items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return result.returncode, result.stderr, items
 
 
