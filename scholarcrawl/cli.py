@@ -178,7 +178,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for row in scholars:
         print(
             f"    {row.scholar_id}  {row.name}: {row.rows_seen} publications, "
-            f"{row.pages_fetched} pages, {row.crawl_status}"
+            f"{row.pages_fetched} page{'' if row.pages_fetched == 1 else 's'}, {row.crawl_status}"
         )
     print(f"  publications:  {counts['publications']} (authorships {counts['authorships']})")
     print(f"  pages fetched: {pages}")
