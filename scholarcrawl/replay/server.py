@@ -12,6 +12,9 @@ Routes:
   redirect to Google's sign-in (``?hl=en&continue=<this URL>&service=citations``);
   it serves a sign-in page titled "Google Scholar Citations", without any
   profile markup. The ``hl`` parameter is accepted but pages are always English;
+* ``GET /sorry/index?continue=URL&q=TOKEN``: Google's reCAPTCHA interstitial
+  (:func:`~.templates.render_sorry_page`) with status 429, as Google serves it;
+  the ``sorry_redirect`` fault sends crawlers here;
 * ``GET /_replay/requests``: the request log as JSON; ``POST /_replay/reset``
   clears it. Control requests are not logged;
 * anything else: 404.
@@ -21,19 +24,26 @@ truncated pages) plugs in through ``faults``: callables run in order before
 routing, each given a :class:`ReplayRequest` (method, path, query, scholar id,
 how many requests the server has seen) and returning a :class:`ReplayResponse`
 to send instead, or None to pass. A hook can also post-process the normal
-answer: ``request.route()`` builds it.
+answer: ``request.route()`` builds it. :mod:`~.faults` has ready-made hooks;
+:meth:`ReplayResponse.connection_reset` closes the connection with a TCP RST
+instead of answering (logged with status 0).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any, TextIO
@@ -46,10 +56,12 @@ from scholarcrawl.replay.templates import (
     render_not_found,
     render_profile_html,
     render_signin_page,
+    render_sorry_page,
 )
 
 __all__ = [
     "SIGNIN_PATH",
+    "SORRY_PATH",
     "FaultHook",
     "ReplayRequest",
     "ReplayResponse",
@@ -61,6 +73,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SIGNIN_PATH = "/accounts/ServiceLogin"  # accounts.google.com's sign-in path, on this server
+SORRY_PATH = "/sorry/index"  # www.google.com's reCAPTCHA interstitial, on this server
 HTML = "text/html; charset=UTF-8"
 
 
@@ -78,17 +91,23 @@ class RequestRecord:
 
 @dataclass(frozen=True, slots=True)
 class ReplayResponse:
-    """An answer: status, headers, body."""
+    """An answer: status, headers, body; or, with ``reset``, no answer at all."""
 
     status: int
     body: bytes = b""
     content_type: str = HTML
     headers: tuple[tuple[str, str], ...] = ()
+    reset: bool = False  # close the connection with an RST instead of answering
 
     @classmethod
     def html(cls, status: int, text: str, *headers: tuple[str, str]) -> ReplayResponse:
         """An HTML answer encoded as UTF-8."""
         return cls(status, text.encode("utf-8"), HTML, tuple(headers))
+
+    @classmethod
+    def connection_reset(cls) -> ReplayResponse:
+        """No HTTP response: the connection is reset (status 0 in the request log)."""
+        return cls(0, reset=True)
 
 
 @dataclass(slots=True)
@@ -102,6 +121,7 @@ class ReplayRequest:
     scholar_id: str | None
     seen: int  # requests received before this one (control requests excluded)
     server: ReplayServer = field(repr=False)
+    client: str = ""  # the client's IP address
 
     def param(self, name: str) -> str | None:
         """First value of a query parameter."""
@@ -160,6 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             scholar_id=user,
             seen=owner.next_sequence(),
             server=owner,
+            client=str(self.client_address[0]),
         )
         response: ReplayResponse | None = None
         try:
@@ -176,15 +197,34 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response, method)
 
     def _send(self, response: ReplayResponse, method: str) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Cache-Control", "private")
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if method != "HEAD" and response.body:
-            self.wfile.write(response.body)
+        if response.reset:
+            self._reset()
+            return
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("Cache-Control", "private")
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if method != "HEAD" and response.body:
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # a client that gave up waiting (a slow fault outlasting its timeout)
+            logger.debug("replay: client went away before %s was answered", self.path)
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Drop the connection without a response: SO_LINGER 0 makes close() send an RST."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            # the socket's file descriptor is released once its reader is closed too
+            self.rfile.close()
+        except OSError:
+            pass
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("replay: " + format, *args)
@@ -318,6 +358,8 @@ class ReplayServer:
             return self._citations(request)
         if request.path == SIGNIN_PATH:
             return ReplayResponse.html(200, render_signin_page(request.param("continue") or ""))
+        if request.path == SORRY_PATH:
+            return self.sorry_page(request, request.param("continue") or "", 429)
         return ReplayResponse.html(404, render_not_found(request.path))
 
     def _citations(self, request: ReplayRequest) -> ReplayResponse:
@@ -334,6 +376,25 @@ class ReplayServer:
             request.param("sortby"),
         )
         return ReplayResponse.html(200, page)
+
+    def sorry_page(
+        self, request: ReplayRequest, url: str, status: int, q: str | None = None
+    ) -> ReplayResponse:
+        """Google's reCAPTCHA interstitial for the blocked ``url``, sent with ``status``.
+
+        ``q`` (Google's opaque token) defaults to the request's own ``q`` parameter.
+        """
+        now = datetime.now(UTC)
+        token = q if q is not None else request.param("q") or ""
+        digest = hashlib.sha256(f"{url}|{now.timestamp()}".encode()).digest()
+        page = render_sorry_page(
+            url,
+            ip=request.client or self.host,
+            time=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            q=token,
+            data_s=base64.urlsafe_b64encode(digest * 4).decode("ascii").rstrip("="),
+        )
+        return ReplayResponse.html(status, page)
 
     def signin_redirect(self, request: ReplayRequest) -> ReplayResponse:
         """302 to this server's sign-in page, continuing to the requested URL."""
@@ -355,6 +416,7 @@ def serve(
     *,
     out: TextIO | None = None,
     stop: threading.Event | None = None,
+    faults: Sequence[FaultHook] = (),
 ) -> int:
     """Serve ``spec`` until SIGINT/SIGTERM (or ``stop`` is set); blocking.
 
@@ -374,8 +436,12 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _on_signal)
     try:
-        with ReplayServer(corpus, host, port) as server:
+        with ReplayServer(corpus, host, port, faults=faults) as server:
             print(f"replay: serving {len(corpus)} profiles on {server.base_url}", file=stream)
+            for fault in faults:
+                to_spec = getattr(fault, "to_spec", None)
+                described = to_spec() if to_spec is not None else repr(fault)
+                print(f"replay: fault {described}", file=stream)
             stream.flush()
             while not done.wait(0.2):
                 pass

@@ -49,10 +49,13 @@ __all__ = [
     "NO_ARTICLES_TEXT",
     "chart_geometry",
     "escape",
+    "render_google_error",
     "render_moved",
     "render_not_found",
     "render_profile_html",
+    "render_scholar_captcha_page",
     "render_signin_page",
+    "render_sorry_page",
 ]
 
 NO_ARTICLES_TEXT = "There are no articles in this profile."
@@ -522,6 +525,109 @@ def render_signin_page(continue_url: str) -> str:
         f'<input type="hidden" name="continue" value="{cont}">'
         '<button type="submit" id="identifierNext">Next</button></form>'
         "<p>Not your computer? Use a private browsing window to sign in.</p></div></body></html>"
+    )
+
+
+# A made-up reCAPTCHA site key of the real key's shape (40 characters, "6L" prefix).
+REPLAY_SITEKEY = "6LeRePLAyAAAAAAserverNotARealSiteKey0000"
+
+
+def render_sorry_page(url: str, *, ip: str, time: str, q: str = "", data_s: str = "") -> str:
+    """Google's ``/sorry/index`` reCAPTCHA interstitial for a blocked ``url``.
+
+    Follows the real page (2022, usually sent with HTTP 429): ``<title>`` is the
+    blocked URL itself, ``form#captcha-form`` posts to ``index``, the widget is
+    ``div#recaptcha.g-recaptcha`` with ``data-sitekey``/``data-callback``/``data-s``,
+    hidden ``q`` and ``continue`` inputs, the "Our systems have detected unusual
+    traffic from your computer network" notice and the ``IP address:`` / ``Time:``
+    / ``URL:`` footer. No ``gsc_*`` markup. ``time`` is shown as given
+    (``2026-01-31T12:00:00Z`` form).
+    """
+    u = escape(url)
+    return (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\n<html>\n<head>'
+        '<meta http-equiv="content-type" content="text/html; charset=utf-8">'
+        f'<meta name="viewport" content="initial-scale=1"><title>{u}</title></head>\n'
+        '<body style="font-family: arial, sans-serif; background-color: #fff; color: #000; '
+        'padding:20px; font-size:18px;" '
+        "onload=\"e=document.getElementById('captcha');if(e){e.focus();}\">\n"
+        '<div style="max-width:400px;">\n<hr noshade size="1" style="color:#ccc; '
+        'background-color:#ccc;"><br>\n<form id="captcha-form" action="index" method="post">\n'
+        '<noscript>\n<div style="font-size:13px;">\n  In order to continue, please enable '
+        "javascript on your web browser.\n</div>\n</noscript>\n"
+        '<script src="https://www.google.com/recaptcha/api.js" async defer></script>\n'
+        "<script>var submitCallback = function(response) "
+        "{document.getElementById('captcha-form').submit();};</script>\n"
+        f'<div id="recaptcha" class="g-recaptcha" data-sitekey="{REPLAY_SITEKEY}" '
+        f'data-callback="submitCallback" data-s="{escape(data_s)}"></div>\n\n'
+        f"<input type='hidden' name='q' value='{escape(q)}'>"
+        f'<input type="hidden" name="continue" value="{u}">\n</form>\n'
+        '<hr noshade size="1" style="color:#ccc; background-color:#ccc;">\n\n'
+        '<div style="font-size:13px;">\n<b>About this page</b><br><br>\n\n'
+        "Our systems have detected unusual traffic from your computer network.  This page "
+        "checks to see if it&#39;s really you sending the requests, and not a robot.  "
+        "<a href=\"#\" onclick=\"document.getElementById('infoDiv').style.display='block';\">"
+        "Why did this happen?</a><br><br>\n\n"
+        '<div id="infoDiv" style="display:none; background-color:#eee; padding:10px; '
+        'margin:0 0 15px 0; line-height:1.4em;">\nThis page appears when Google automatically '
+        "detects requests coming from your computer network which appear to be in violation of "
+        'the <a href="//www.google.com/policies/terms/">Terms of Service</a>. The block will '
+        "expire shortly after those requests stop.\n</div>\n\n"
+        f"IP address: {escape(ip)}<br>Time: {escape(time)}<br>URL: {u}<br>\n"
+        "</div>\n</div>\n</body>\n</html>\n"
+    )
+
+
+def render_scholar_captcha_page(url: str) -> str:
+    """A Scholar page (HTTP 200) whose content is Scholar's own CAPTCHA block.
+
+    Scholar's chrome (``#gs_top``, ``#gs_hdr``) around ``div#gs_captcha_ccl``
+    ("Please show you're not a robot") holding ``form#gs_captcha_f`` and a
+    ``g-recaptcha`` widget; no profile markup. No real sample of this page is
+    stored: the ids are those scrapers test for, the rest is a plausible frame.
+    """
+    u = escape(url)
+    return (
+        "<!doctype html><html><head><title>Google Scholar</title>"
+        '<meta http-equiv="Content-Type" content="text/html;charset=UTF-8">'
+        '<meta name="referrer" content="origin-when-cross-origin"></head>'
+        '<body><div id="gs_top" onclick=""><div id="gs_hdr" role="banner">'
+        '<a id="gs_hdr_lgo" href="/schhp?hl=en" aria-label="Homepage"></a></div>'
+        '<div id="gs_bdy"><div id="gs_bdy_ccl" role="main">'
+        '<div id="gs_captcha_ccl"><h1>Please show you&#39;re not a robot</h1>'
+        '<div id="gs_captcha_c"><form id="gs_captcha_f" method="post" action="/sorry/index">'
+        '<script src="https://www.google.com/recaptcha/api.js" async defer></script>'
+        f'<div class="g-recaptcha" data-sitekey="{REPLAY_SITEKEY}"></div>'
+        f'<input type="hidden" name="continue" value="{u}"></form>'
+        "<noscript><p>Sorry, we can&#39;t verify that you&#39;re not a robot when JavaScript "
+        "is turned off.</p><p>Please enable JavaScript in your browser and reload this page."
+        "</p></noscript></div></div></div></div>" + _FOOTER
+    )
+
+
+_ERRORS = {
+    403: (
+        "Forbidden",
+        "Your client does not have permission to get URL <code>{path}</code> from this server.",
+    ),
+    429: (
+        "Too Many Requests",
+        "We&#39;re sorry, but you have sent too many requests to us recently. "
+        "Please try again later.",
+    ),
+    500: ("Server Error", "The server encountered an error and could not complete your request."),
+    503: ("Service Unavailable", "The service you requested is not available at this time."),
+}
+
+
+def render_google_error(status: int, path: str) -> str:
+    """Google's error page for ``status`` (403, 429, 500, 503), shaped like its 404."""
+    title, message = _ERRORS.get(status, ("Error", "Please try again later."))
+    return (
+        f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error {status} ({title})!!1"
+        f"</title><p><b>{status}.</b> <ins>That’s an error.</ins><p>"
+        + message.replace("{path}", escape(path))
+        + " <ins>That’s all we know.</ins></html>"
     )
 
 
