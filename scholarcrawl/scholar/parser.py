@@ -294,8 +294,9 @@ def parse_profile_page(selector: Selector, cstart: int | None = None) -> Profile
     ``cstart + index + 1``.
 
     Raises ``ScholarPageError``: ``layout_unrecognised`` for a page that is not a profile, has
-    no name or no publication table, or whose table is empty without Scholar's "There are no
-    articles in this profile." row; ``scholar_error_banner`` (temporary) when Scholar's
+    no name or no publication table, whose table is empty without Scholar's "There are no
+    articles in this profile." row, or that ends before the list's footer (truncated);
+    ``scholar_error_banner`` (temporary) when Scholar's
     "can't perform the operation now" banner is visible.
     """
     page = _index(selector)
@@ -665,6 +666,13 @@ def _parse_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
         body = _first(_X_GSC_TABLE_BODY(table)) if table is not None else None
     if body is None:
         raise ScholarPageError(LAYOUT_UNRECOGNISED, "profile without a publication table")
+    if page.by_id("gsc_bpf_more") is None:
+        # Every generation of gsc markup ends the list with its "Show more" footer, after the
+        # table. Without it the page was cut short (a dropped connection, a proxy limit) and
+        # its rows are a prefix: storing them would shorten the profile silently.
+        raise ScholarPageError(
+            LAYOUT_UNRECOGNISED, "the page ends before its publication list does (truncated)"
+        )
     rows: list[PublicationRow] = []
     no_articles_marker = False
     for tr in body.iterchildren("tr"):

@@ -638,6 +638,17 @@ def test_profile_without_publication_table_is_layout_unrecognised() -> None:
     assert raised.value.reason == "layout_unrecognised"
 
 
+@pytest.mark.parametrize("name", ["profile_2026.html", "profile_zhcn_2016.html"])
+def test_page_cut_inside_the_publication_table_is_layout_unrecognised(name: str) -> None:
+    body = fixture_bytes(name)
+    second_row = body.index(b'class="gsc_a_tr"', body.index(b'class="gsc_a_tr"') + 1)
+    cut = selector_for(body[:second_row])  # one whole row, then the page stops
+    with pytest.raises(ScholarPageError) as raised:
+        parse_profile_page(cut)
+    assert raised.value.reason == "layout_unrecognised"
+    assert "truncated" in raised.value.message
+
+
 def test_profile_without_name_is_layout_unrecognised() -> None:
     selector = edited("profile_2026.html", '<div id="gsc_prf_in">Ana Núñez-Ødegård</div>', "")
     with pytest.raises(ScholarPageError) as raised:
