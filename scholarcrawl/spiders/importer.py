@@ -32,6 +32,12 @@ class ImportPagesSpider(scrapy.Spider):
     """Reads saved profile pages from disk (``file://``) and yields profile/publication items."""
 
     name = "import_pages"
+    # Files on disk: no host to be polite to, so no delay and no throttle.
+    custom_settings = {  # noqa: RUF012 (Scrapy's documented class attribute)
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "ROBOTSTXT_OBEY": False,
+    }
 
     def __init__(self, files: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
