@@ -6,6 +6,8 @@
     scholarcrawl import FILE...        ingest saved profile pages
     scholarcrawl demo                  replay server + crawl of three profiles into SQLite
     scholarcrawl summary [--json]      what the database holds
+    scholarcrawl queue list [--json]   the continuation queue (unfinished profiles)
+    scholarcrawl status [--json]       active cooldowns and queue counts by status
 
 The database is ``SCHOLARCRAWL_DATABASE_URL`` (environment), else the project's setting
 (default: ``scholarcrawl.sqlite3`` in the working directory); ``--database`` overrides both.
@@ -20,6 +22,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +73,20 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from scholarcrawl.replay.faults import parse_fault
     from scholarcrawl.replay.generator import DEMO_SPEC, CorpusSpec
     from scholarcrawl.replay.server import serve
 
+    try:
+        faults = [parse_fault(spec) for spec in args.fault]
+    except ValueError as exc:
+        print(f"scholarcrawl replay: {exc}", file=sys.stderr)
+        return 2
     if args.profiles is not None:
         spec = CorpusSpec.uniform(args.profiles, args.publications, seed=args.seed)
     else:
         spec = DEMO_SPEC
-    serve(spec, host=args.host, port=args.port)
+    serve(spec, host=args.host, port=args.port, faults=faults)
     return 0
 
 
@@ -130,6 +139,116 @@ def cmd_summary(args: argparse.Namespace) -> int:
             f"rows {scholar['rows_seen'] or 0:>4}"
             + (f"  ({scholar['crawl_reason']})" if scholar["crawl_reason"] else "")
         )
+    return 0
+
+
+def _read_engine(args: argparse.Namespace) -> Any:
+    """An engine on a database at the current schema, or a DatabaseError saying what to do."""
+    url = _database_url(args)
+    engine = make_engine(url)
+    current = current_revision(engine)
+    if current != head_revision():
+        engine.dispose()
+        raise DatabaseError(
+            f"{redact_url(url)} is at schema {current or 'none (empty database)'}, "
+            f"not {head_revision()}: run `scholarcrawl db upgrade`"
+        )
+    return engine
+
+
+def _entry_json(entry: Any) -> dict[str, Any]:
+    return {
+        "scholar_id": entry.scholar_id,
+        "cstart": entry.cstart,
+        "status": entry.status,
+        "reason": entry.reason,
+        "attempts": entry.attempts,
+        "next_attempt_at": entry.next_attempt_at.isoformat(),
+        "claim_owner": entry.claim_owner,
+        "lease_expires_at": entry.lease_expires_at.isoformat() if entry.lease_expires_at else None,
+        "last_error": entry.last_error,
+        "run_id": entry.run_id,
+    }
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from scholarcrawl.store.queue import ContinuationQueue
+
+    engine = _read_engine(args)
+    try:
+        entries = ContinuationQueue(engine).entries(status=args.status)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([_entry_json(entry) for entry in entries]))
+        return 0
+    if not entries:
+        print(
+            "the continuation queue is empty" + (f" (status {args.status})" if args.status else "")
+        )
+        return 0
+    header = ("scholar id", "status", "cstart", "attempts", "next attempt (UTC)")
+    print("{:<13} {:<10} {:>6} {:>8}  {:<25} reason".format(*header))
+    for entry in entries:
+        print(
+            f"{entry.scholar_id:<13} {entry.status:<10} {entry.cstart:>6} {entry.attempts:>8}  "
+            f"{entry.next_attempt_at.isoformat(timespec='seconds'):<25} {entry.reason}"
+            + (
+                f"  ({entry.last_error})"
+                if entry.last_error and entry.status == "abandoned"
+                else ""
+            )
+        )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from scholarcrawl.store.queue import ContinuationQueue, CooldownStore
+
+    engine = _read_engine(args)
+    try:
+        cooldowns = CooldownStore(engine).active()
+        queue = ContinuationQueue(engine)
+        counts = queue.counts()
+        due = sum(
+            1
+            for entry in queue.entries(status="queued")
+            if entry.next_attempt_at <= datetime.now(UTC)
+        )
+    finally:
+        engine.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "database": redact_url(_database_url(args)),
+                    "cooldowns": [
+                        {
+                            "egress": state.egress,
+                            "reason": state.reason,
+                            "until": state.until.isoformat(),
+                            "activated_at": state.activated_at.isoformat(),
+                            "run_id": state.run_id,
+                        }
+                        for state in cooldowns.values()
+                    ],
+                    "queue": counts,
+                    "due": due,
+                }
+            )
+        )
+        return 0
+    print(f"database: {redact_url(_database_url(args))}")
+    if cooldowns:
+        for state in cooldowns.values():
+            print(
+                f"  cooldown: {state.egress} until {state.until.isoformat(timespec='seconds')} "
+                f"({state.reason})"
+            )
+    else:
+        print("  cooldowns: none (Scholar requests may go out)")
+    listed = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    print(f"  continuation queue: {listed or 'empty'}; due now: {due}")
     return 0
 
 
@@ -203,6 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--profiles", type=int, help="serve N generated profiles instead of the demo's three"
     )
     replay.add_argument("--publications", type=int, default=120, help="per generated profile")
+    replay.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. 429:retry_after=30,after=5,times=2 or reset:p=0.1,seed=7 "
+        "(repeatable; grammar in scholarcrawl/replay/faults.py)",
+    )
     replay.set_defaults(func=cmd_replay)
 
     importer = sub.add_parser("import", help="ingest saved Scholar profile pages")
@@ -218,6 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
     summary.add_argument("--json", action="store_true")
     summary.set_defaults(func=cmd_summary)
+
+    queue = sub.add_parser("queue", help="the continuation queue")
+    queue.add_argument("queue_command", choices=("list",))
+    queue.add_argument("--status", choices=("queued", "claimed", "done", "abandoned"))
+    queue.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    queue.add_argument("--json", action="store_true")
+    queue.set_defaults(func=cmd_queue)
+
+    status = sub.add_parser("status", help="active cooldowns and continuation queue counts")
+    status.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
     return parser
 
 

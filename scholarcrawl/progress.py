@@ -16,6 +16,8 @@ UNAVAILABLE = "unavailable"
 BLOCKED = "blocked"
 ERROR = "error"
 INCOMPLETE = "incomplete"
+DEFERRED = "deferred"  # a page was not sent (cooldown, max_pages, max_seconds): queued for later
+CLAIMED_ELSEWHERE = "claimed_elsewhere"  # another run holds this profile's queue row
 
 
 @dataclass(slots=True)
@@ -26,6 +28,8 @@ class ProfileProgress:
     pages_fetched: int = 0
     rows_seen: int = 0
     next_cstart: int | None = None  # the first page not fetched, when the profile has more
+    pages_before: int = 0  # pages of this profile stored by earlier runs (a continuation)
+    rows_before: int = 0
 
 
 @dataclass(slots=True)

@@ -24,8 +24,39 @@ SCHOLAR_PAGINATION = "robots"
 SCHOLAR_CONCURRENCY = 1
 SCHOLAR_DOWNLOAD_DELAY = 5.0
 SCHOLAR_DOWNLOAD_JITTER = 0.5
-# The download slot name shared by every Scholar request.
+# The download slot name shared by every Scholar request (with proxies: one slot per proxy).
 SCHOLAR_DOWNLOAD_SLOT = "scholar"
+
+# --- Blocks, cooldowns, proxies (ScholarCooldownMiddleware) -------------------------------
+# 429: retries, each after this many seconds or Retry-After when larger; the egress sends
+# nothing while it waits. A Retry-After beyond the max wait is treated as a block at once.
+SCHOLAR_RATE_LIMIT_RETRIES = 3
+SCHOLAR_RATE_LIMIT_BACKOFF_SECONDS = 30.0
+SCHOLAR_RATE_LIMIT_MAX_WAIT_SECONDS = 300.0
+# Network errors (RETRY_EXCEPTIONS): retries and the pause before each.
+SCHOLAR_NETWORK_ERROR_RETRIES = 1
+SCHOLAR_RETRY_BACKOFF_SECONDS = 1.0
+# Safety thresholds: this many blocked failures (CAPTCHA, /sorry/, 403, 429 after its retries)
+# or network failures stop every request of that egress for the cooldown that follows.
+SCHOLAR_BLOCKED_FAILURE_THRESHOLD = 1
+SCHOLAR_BLOCKED_COOLDOWN_SECONDS = 1800.0
+SCHOLAR_NETWORK_FAILURE_THRESHOLD = 2
+SCHOLAR_NETWORK_COOLDOWN_SECONDS = 900.0
+# During a cooldown: "defer" (the run ends soon, every unfinished page waits in the
+# continuation queue) or "wait" (the run sleeps until the cooldown ends).
+SCHOLAR_COOLDOWN_MODE = "defer"
+# Optional egress rotation: a list of http(s) proxy URLs, a comma-separated string, or the path
+# of a file with one URL per line. Credentials in the URLs never reach a log.
+SCHOLAR_PROXIES: list[str] = []
+
+# --- Continuation queue --------------------------------------------------------------------
+# Back-off of a page that failed: base delay doubling up to the max; abandoned after the max
+# number of attempts (with its last error). A run's claims are leases it renews; a killed
+# run's profiles come back when the lease expires.
+CONTINUATION_BASE_DELAY_SECONDS = 120.0
+CONTINUATION_MAX_DELAY_SECONDS = 3600.0
+CONTINUATION_MAX_ATTEMPTS = 6
+CONTINUATION_LEASE_SECONDS = 900.0
 
 # --- Storage -------------------------------------------------------------------------------
 # SQLAlchemy URL; the environment variable of the same name wins over this default.
@@ -50,6 +81,15 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
+# Every retry is ours and counted: Twisted's hidden resend on a reused connection is off.
+DOWNLOAD_HANDLERS = {
+    "http": "scholarcrawl.downloader.CountedRetriesHTTP11DownloadHandler",
+    "https": "scholarcrawl.downloader.CountedRetriesHTTP11DownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    # After the robots.txt check, before HttpProxyMiddleware (750) reads meta["proxy"].
+    "scholarcrawl.middlewares.cooldown.ScholarCooldownMiddleware": 745,
+}
 ITEM_PIPELINES = {
     "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
     "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,

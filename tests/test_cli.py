@@ -7,12 +7,17 @@ import math
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scholarcrawl.cli import main
 from scholarcrawl.replay.generator import DEMO_IDS, DEMO_SPEC
+from scholarcrawl.store.db import make_engine
+from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
 from tests.conftest import REPO_ROOT
 
 
@@ -35,6 +40,64 @@ def test_unreachable_database_is_one_line_and_exit_1(capsys: pytest.CaptureFixtu
     assert err.count("\n") == 1
     assert "cannot reach the database" in err
     assert "topsecret" not in err
+
+
+def test_queue_list_and_status_show_what_waits(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade", "--database", database_url]) == 0
+    capsys.readouterr()
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    queue = ContinuationQueue(engine, backoff=Backoff(base_seconds=60, max_seconds=600))
+    queue.defer("RxmmtT8AAAAJ", None, 100, "cooldown", not_before=now + timedelta(hours=1))
+    queue.fail("gM5i-iYAAAAJ", None, 0, "blocked_captcha", "http://x/citations?user=gM5i")
+    queue.defer("P1RwlvoAAAAJ", None, 0, "max_pages")  # due now
+    CooldownStore(engine).activate("direct", "blocked_captcha", now + timedelta(minutes=30))
+    engine.dispose()
+
+    assert main(["queue", "list", "--json", "--database", database_url]) == 0
+    rows = {row["scholar_id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert (rows["RxmmtT8AAAAJ"]["cstart"], rows["RxmmtT8AAAAJ"]["reason"]) == (100, "cooldown")
+    assert (rows["gM5i-iYAAAAJ"]["attempts"], rows["gM5i-iYAAAAJ"]["status"]) == (1, "queued")
+    assert main(["queue", "list", "--database", database_url]) == 0
+    table = capsys.readouterr().out
+    assert "RxmmtT8AAAAJ  queued        100" in table and "blocked_captcha" in table
+
+    assert main(["status", "--json", "--database", database_url]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["queue"] == {"queued": 3} and status["due"] == 1
+    [cooldown] = status["cooldowns"]
+    assert (cooldown["egress"], cooldown["reason"]) == ("direct", "blocked_captcha")
+    assert main(["status", "--database", database_url]) == 0
+    text = capsys.readouterr().out
+    assert "cooldown: direct until" in text and "queued 3; due now: 1" in text
+
+
+def test_queue_on_an_unmigrated_database_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    assert main(["queue", "list", "--database", url]) == 1
+    assert "run `scholarcrawl db upgrade`" in capsys.readouterr().err
+
+
+def test_crawl_refuses_bad_settings_before_anything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "scrapy", "crawl", "scholar", "-a", "ids=RxmmtT8AAAAJ"),
+            *("-s", "SCHOLAR_COOLDOWN_MODE=sleep", "-s", "SCHOLAR_BASE_URL=http://127.0.0.1:9"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SCHOLARCRAWL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
+    )
+    assert result.returncode == 2
+    assert "SCHOLAR_COOLDOWN_MODE must be one of defer, wait, not 'sleep'" in result.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
 
 
 @pytest.mark.slow
@@ -60,3 +123,42 @@ def test_demo_crawls_three_profiles_and_prints_a_summary(tmp_path: Path) -> None
     for scholar_id in DEMO_IDS:
         assert scholar_id in out
     assert database.exists()
+
+
+def test_replay_refuses_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "--port", "0", "--fault", "429:after=soon"]) == 2
+    assert "after" in capsys.readouterr().err
+
+
+def test_replay_serves_with_faults(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scholarcrawl.cli",
+            "replay",
+            "--port",
+            "0",
+            "--fault",
+            "403:times=1",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("replay: serving 3 profiles on http://127.0.0.1:")
+        assert process.stdout.readline().startswith("replay: fault 403:")
+        base = line.split(" on ", 1)[1].strip()
+        url = f"{base}/citations?user={DEMO_IDS[0]}&hl=en"
+        with pytest.raises(urllib.error.HTTPError) as blocked:
+            urllib.request.urlopen(url, timeout=10)
+        assert blocked.value.code == 403
+        with urllib.request.urlopen(url, timeout=10) as response:  # times=1: once only
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -20,13 +20,17 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process is not None:
             spidercls = self.crawler_process.spider_loader.load(args[0])
-            check = getattr(spidercls, "check_arguments", None)
-            if check is not None:
-                try:
-                    check(opts.spargs)
-                except ValueError as exc:
-                    raise UsageError(str(exc), print_help=False) from None
             assert self.settings is not None
+            for name, value in (
+                ("check_arguments", opts.spargs),
+                ("check_settings", self.settings),
+            ):
+                check = getattr(spidercls, name, None)
+                if check is not None:
+                    try:
+                        check(value)
+                    except ValueError as exc:
+                        raise UsageError(str(exc), print_help=False) from None
             if "scholarcrawl.pipelines.store.StorePipeline" in self.settings.getdict(
                 "ITEM_PIPELINES"
             ) and not opts.spargs.get("dry_run"):

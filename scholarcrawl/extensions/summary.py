@@ -39,9 +39,28 @@ def summarise(run_progress: RunProgress) -> list[str]:
             "rerun with -s SCHOLAR_PAGINATION=all (this goes against Scholar's robots.txt "
             "and is your choice as the operator)."
         )
-    for status in (progress.UNAVAILABLE, progress.BLOCKED, progress.ERROR, progress.INCOMPLETE):
+    for status in (
+        progress.UNAVAILABLE,
+        progress.BLOCKED,
+        progress.ERROR,
+        progress.INCOMPLETE,
+        progress.CLAIMED_ELSEWHERE,
+    ):
         for entry in run_progress.by_status(status):
             lines.append(f"{entry.scholar_id}: {status} ({entry.reason})")
+    waiting = [
+        entry
+        for entry in entries
+        if entry.status
+        in (progress.DEFERRED, progress.BLOCKED, progress.ERROR, progress.INCOMPLETE)
+    ]
+    if waiting:
+        reasons = ", ".join(sorted({entry.reason or "?" for entry in waiting}))
+        lines.append(
+            f"{len(waiting)} profiles wait in the continuation queue ({reasons}): "
+            "`scrapy crawl scholar -a resume=due` continues them when due "
+            "(`scholarcrawl status` shows cooldowns and the queue)."
+        )
     return lines
 
 

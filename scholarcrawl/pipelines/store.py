@@ -14,7 +14,6 @@ from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from scholarcrawl.progress import RunProgress
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
 from scholarcrawl.store.repository import Change, Repository
@@ -35,6 +34,7 @@ class StorePipeline:
         self.auto_migrate = settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE", True)
         self.repository = Repository(make_engine(self.url))
         self.run_id: str | None = None
+        self.dry_run = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -42,10 +42,15 @@ class StorePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
+        if getattr(spider, "dry_run", False):
+            self.dry_run = True  # writes nothing, not even a run row or a migration
+            return
         ensure_schema(self.repository.engine, auto_migrate=self.auto_migrate)
         # JSON-safe copy of the validated arguments (paths and the like become strings)
         arguments = json.loads(json.dumps(getattr(spider, "arguments", {}) or {}, default=str))
         self.run_id = self.repository.start_run(getattr(spider, "name", "?"), arguments)
+        if spider is not None and hasattr(spider, "run_id"):
+            spider.run_id = self.run_id
         logger.info("Storing into %s (run %s)", redact_url(self.url), self.run_id)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
@@ -65,19 +70,9 @@ class StorePipeline:
 
     def close_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
-        run_progress: RunProgress | None = getattr(spider, "progress", None)
-        if run_progress is not None:
-            for entry in run_progress.profiles.values():
-                if entry.pages_fetched == 0 and entry.status == "pending":
-                    continue  # never reached (e.g. the run was stopped): nothing to record
-                self.repository.record_profile_outcome(
-                    entry.scholar_id,
-                    status=entry.status,
-                    reason=entry.reason,
-                    pages_fetched=entry.pages_fetched,
-                    rows_seen=entry.rows_seen,
-                    run_id=self.run_id,
-                )
+        if self.dry_run:
+            self.repository.engine.dispose()
+            return
         if self.run_id is not None:
             assert self.crawler.stats is not None
             stats = {

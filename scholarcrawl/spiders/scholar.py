@@ -1,40 +1,66 @@
 """The ``scholar`` spider: pages through Google Scholar profiles.
 
     scrapy crawl scholar -a ids=ID1,ID2 [-a ids_file=PATH] [-a sortby=pubdate]
+    scrapy crawl scholar -a resume=due [-a limit=N]
+    ... [-a max_pages=N] [-a max_seconds=S] [-a dry_run=1]
 
-Settings: ``SCHOLAR_BASE_URL``, ``SCHOLAR_LANGUAGE``, ``SCHOLAR_PAGE_SIZE``,
-``SCHOLAR_PAGINATION``, ``SCHOLAR_CONCURRENCY``, ``SCHOLAR_DOWNLOAD_DELAY``,
-``SCHOLAR_DOWNLOAD_SLOT`` (see docs/settings.md).
+Every profile is claimed in the continuation queue before its first request; whatever is not
+finished when the run stops (a block, a cooldown, an error, a budget) stays there with its next
+``cstart`` and is picked up by ``-a resume=due`` or by a later crawl of the same id.
+
+Settings: ``SCHOLAR_*`` and ``CONTINUATION_*`` (see docs/settings.md).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from scholarcrawl import progress
+from scholarcrawl.continuation import Ledger, make_owner
+from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import profile_item_from, publication_item_from
+from scholarcrawl.middlewares.cooldown import (
+    COOLDOWN_MODES,
+    META_EGRESS,
+    PageDeferred,
+    async_sleep,
+    retried_reason,
+)
 from scholarcrawl.progress import RunProgress
 from scholarcrawl.scholar import blocks
 from scholarcrawl.scholar.model import ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id, profile_url
 from scholarcrawl.stats import stat_key
+from scholarcrawl.store.db import make_engine, resolve_database_url
+from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
+from scholarcrawl.store.repository import Repository
 
 logger = logging.getLogger(__name__)
 
 PAGINATION_MODES = ("robots", "all")
 SORT_MODES = ("pubdate",)
+RESUME_MODES = ("due",)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+COOLDOWN_SYNC_SECONDS = 2.0  # how often a run reads cooldowns other runs stored
 
 
 class SpiderArgumentError(ValueError):
@@ -50,6 +76,9 @@ class ScholarConfig:
     page_size: int
     pagination: str
     download_slot: str
+    cooldown_mode: str
+    lease_seconds: float
+    backoff: Backoff
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ScholarConfig:
@@ -65,12 +94,40 @@ class ScholarConfig:
         base_url = str(settings.get("SCHOLAR_BASE_URL")).rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SpiderArgumentError(f"SCHOLAR_BASE_URL must be an http(s) URL: {base_url!r}")
+        mode = str(settings.get("SCHOLAR_COOLDOWN_MODE", "defer")).strip().lower()
+        if mode not in COOLDOWN_MODES:
+            raise SpiderArgumentError(
+                f"SCHOLAR_COOLDOWN_MODE must be one of {', '.join(COOLDOWN_MODES)}, not {mode!r}"
+            )
+        base = settings.getfloat("CONTINUATION_BASE_DELAY_SECONDS", 120.0)
+        most = settings.getfloat("CONTINUATION_MAX_DELAY_SECONDS", 3600.0)
+        attempts = settings.getint("CONTINUATION_MAX_ATTEMPTS", 6)
+        if not 0 < base <= most:
+            raise SpiderArgumentError(
+                "CONTINUATION_BASE_DELAY_SECONDS must be positive and at most "
+                f"CONTINUATION_MAX_DELAY_SECONDS (got {base} and {most})"
+            )
+        if attempts < 1:
+            raise SpiderArgumentError(
+                f"CONTINUATION_MAX_ATTEMPTS must be at least 1, not {attempts}"
+            )
+        backoff = Backoff(base_seconds=base, max_seconds=most, max_attempts=attempts)
+        lease = settings.getfloat("CONTINUATION_LEASE_SECONDS", 900.0)
+        if lease <= 0:
+            raise SpiderArgumentError("CONTINUATION_LEASE_SECONDS must be positive")
+        try:
+            slot_names(settings)
+        except ProxySettingError as exc:
+            raise SpiderArgumentError(str(exc)) from None
         return cls(
             base_url=base_url,
             language=str(settings.get("SCHOLAR_LANGUAGE", "en")),
             page_size=page_size,
             pagination=pagination,
             download_slot=str(settings.get("SCHOLAR_DOWNLOAD_SLOT", "scholar")),
+            cooldown_mode=mode,
+            lease_seconds=lease,
+            backoff=backoff,
         )
 
 
@@ -86,7 +143,9 @@ def read_ids_file(path: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def parse_ids(ids: str | None = None, ids_file: str | None = None) -> list[str]:
+def parse_ids(
+    ids: str | None = None, ids_file: str | None = None, *, required: bool = True
+) -> list[str]:
     """Validated, de-duplicated scholar ids from the ``ids`` and ``ids_file`` arguments.
 
     Raises SpiderArgumentError naming every invalid entry at once.
@@ -97,7 +156,11 @@ def parse_ids(ids: str | None = None, ids_file: str | None = None) -> list[str]:
     if ids_file:
         raw.extend(read_ids_file(ids_file))
     if not raw:
-        raise SpiderArgumentError("no profile to crawl: give -a ids=ID1,ID2 or -a ids_file=PATH")
+        if not required:
+            return []
+        raise SpiderArgumentError(
+            "no profile to crawl: give -a ids=ID1,ID2, -a ids_file=PATH or -a resume=due"
+        )
     valid: list[str] = []
     invalid: list[str] = []
     for entry in raw:
@@ -116,78 +179,341 @@ def parse_ids(ids: str | None = None, ids_file: str | None = None) -> list[str]:
     return valid
 
 
+class _NothingStored(Exception):
+    """The database does not exist yet: nothing is queued."""
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    return parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()
+
+
+def _positive_int(name: str, value: Any) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise SpiderArgumentError(f"{name} must be at least 1, not {number}")
+    return number
+
+
+def _positive_float(name: str, value: Any) -> float | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise SpiderArgumentError(f"{name} must be a positive number of seconds, not {value!r}")
+    return number
+
+
+def _flag(name: str, value: Any) -> bool:
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SpiderArgumentError(f"{name} must be 1 or 0, not {value!r}")
+
+
 class ScholarSpider(scrapy.Spider):
     """Crawls Google Scholar profiles page by page (``pagesize=100``, ``cstart=``)."""
 
     name = "scholar"
 
-    def __init__(
-        self,
-        ids: str | None = None,
-        ids_file: str | None = None,
-        sortby: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    ARGUMENTS = (
+        "ids",
+        "ids_file",
+        "sortby",
+        "resume",
+        "limit",
+        "max_pages",
+        "max_seconds",
+        "dry_run",
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        arguments = {name: kwargs.pop(name, None) for name in self.ARGUMENTS}
         super().__init__(**kwargs)
-        self.arguments = self.check_arguments(
-            {"ids": ids, "ids_file": ids_file, "sortby": sortby, **kwargs}
-        )
+        self.arguments = self.check_arguments(arguments)
         self.scholar_ids: list[str] = self.arguments["scholar_ids"]
         self.sortby: str | None = self.arguments["sortby"]
+        self.resume: str | None = self.arguments["resume"]
+        self.limit: int | None = self.arguments["limit"]
+        self.max_pages: int | None = self.arguments["max_pages"]
+        self.max_seconds: float | None = self.arguments["max_seconds"]
+        self.dry_run: bool = self.arguments["dry_run"]
         self.progress = RunProgress()
         for scholar_id in self.scholar_ids:
             self.progress.add(scholar_id)
+        self.run_id: str | None = None  # set by the store pipeline when it opens the run
+        self.ledger: Ledger | None = None
+        self.cooldowns: CooldownStore | None = None
+        self._engine: Engine | None = None
+        self._sortby_of: dict[str, str | None] = {}
+        self._pages_requested = 0
+        self._started = time.monotonic()
+        self._cooldowns_read = 0.0
+        self._store_failed: set[str] = set()
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Validate the spider's arguments (called by ``scrapy crawl`` before anything runs)."""
+        unknown = sorted(set(arguments) - set(cls.ARGUMENTS))
+        if unknown:
+            raise SpiderArgumentError(
+                f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+                f"the scholar spider takes {', '.join(cls.ARGUMENTS)}"
+            )
         sortby = arguments.get("sortby") or None
         if sortby is not None and sortby not in SORT_MODES:
             raise SpiderArgumentError(
                 f"sortby must be {' or '.join(SORT_MODES)} (or absent), not {sortby!r}"
             )
-        scholar_ids = parse_ids(arguments.get("ids"), arguments.get("ids_file"))
-        return {"scholar_ids": scholar_ids, "sortby": sortby}
+        resume = arguments.get("resume") or None
+        if resume is not None and resume not in RESUME_MODES:
+            raise SpiderArgumentError(
+                f"resume must be {' or '.join(RESUME_MODES)} (or absent), not {resume!r}"
+            )
+        limit = _positive_int("limit", arguments.get("limit"))
+        if limit is not None and resume is None:
+            raise SpiderArgumentError("limit applies to -a resume=due only")
+        scholar_ids = parse_ids(
+            arguments.get("ids"), arguments.get("ids_file"), required=resume is None
+        )
+        return {
+            "scholar_ids": scholar_ids,
+            "sortby": sortby,
+            "resume": resume,
+            "limit": limit,
+            "max_pages": _positive_int("max_pages", arguments.get("max_pages")),
+            "max_seconds": _positive_float("max_seconds", arguments.get("max_seconds")),
+            "dry_run": _flag("dry_run", arguments.get("dry_run")),
+        }
+
+    @classmethod
+    def check_settings(cls, settings: BaseSettings) -> None:
+        """Validate the ``SCHOLAR_*`` and ``CONTINUATION_*`` settings (before anything runs)."""
+        ScholarConfig.from_settings(settings)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         # Scholar's own download slot: one connection and a polite delay, whatever the global
         # concurrency the machine APIs use. An explicit DOWNLOAD_SLOTS entry wins.
-        slot = str(settings.get("SCHOLAR_DOWNLOAD_SLOT", "scholar"))
+        # With SCHOLAR_PROXIES, each proxy (egress) gets a slot of its own.
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots.setdefault(
-            slot,
-            {
-                "concurrency": settings.getint("SCHOLAR_CONCURRENCY", 1),
-                "delay": settings.getfloat("SCHOLAR_DOWNLOAD_DELAY", 5.0),
-                "jitter": settings.getfloat("SCHOLAR_DOWNLOAD_JITTER", 0.5),
-            },
-        )
+        try:
+            names = slot_names(settings)
+        except ProxySettingError:
+            names = [str(settings.get("SCHOLAR_DOWNLOAD_SLOT", "scholar"))]  # refused later
+        for slot in names:
+            slots.setdefault(
+                slot,
+                {
+                    "concurrency": settings.getint("SCHOLAR_CONCURRENCY", 1),
+                    "delay": settings.getfloat("SCHOLAR_DOWNLOAD_DELAY", 5.0),
+                    "jitter": settings.getfloat("SCHOLAR_DOWNLOAD_JITTER", 0.5),
+                },
+            )
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = ScholarConfig.from_settings(crawler.settings)
+        spider.egress_pool = EgressPool.from_settings(crawler.settings)
+        crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         return spider
 
     config: ScholarConfig
+    egress_pool: EgressPool
+
+    # --- the run's state ---------------------------------------------------------------------
+
+    def _open_state(self) -> None:
+        """Queue and cooldown stores on the run's database (the store pipeline migrated it)."""
+        self._engine = make_engine(resolve_database_url(self.crawler.settings))
+        queue = ContinuationQueue(self._engine, backoff=self.config.backoff)
+        self.ledger = Ledger(
+            queue,
+            owner=make_owner(),
+            lease_seconds=self.config.lease_seconds,
+            run_id=lambda: self.run_id,
+            inc_stat=self._inc_raw,
+        )
+        self.cooldowns = CooldownStore(self._engine)
+        self.sync_cooldowns(force=True)
+
+    def sync_cooldowns(self, force: bool = False) -> None:
+        """Adopt cooldowns stored by any run (this one, or another process sharing the DB)."""
+        if self.cooldowns is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._cooldowns_read < COOLDOWN_SYNC_SECONDS:
+            return
+        self._cooldowns_read = now
+        try:
+            active = self.cooldowns.active()
+        except SQLAlchemyError as exc:
+            logger.error("Cannot read stored cooldowns: %s", exc.__class__.__name__)
+            return
+        for name, state in active.items():
+            egress = self.egress_pool.get(name)
+            until = state.until.timestamp()
+            if egress is not None and until > egress.cooldown_until:
+                egress.cooldown_until = until
+                egress.cooldown_reason = state.reason
+
+    def persist_cooldown(self, egress: Egress, reason: str, until: float) -> None:
+        """Store a cooldown so that every run sharing the database honours it."""
+        if self.cooldowns is None:
+            return
+        try:
+            self.cooldowns.activate(
+                egress.name, reason, datetime.fromtimestamp(until, UTC), run_id=self.run_id
+            )
+        except SQLAlchemyError as exc:
+            logger.error("Cannot store the cooldown of %s: %s", egress.label, exc)
+
+    def budget_exhausted(self) -> str | None:
+        """``max_seconds`` when the run's time is up (pages not sent yet are queued)."""
+        if self.max_seconds is not None and time.monotonic() - self._started >= self.max_seconds:
+            return "max_seconds"
+        return None
+
+    def item_failed(
+        self, item: Any, response: Response, spider: scrapy.Spider, failure: Failure
+    ) -> None:
+        """An item could not be stored: its profile is not advanced past that page."""
+        scholar_id = getattr(item, "scholar_id", None)
+        if scholar_id:
+            self._store_failed.add(scholar_id)
+
+    def closed(self, reason: str) -> None:
+        if self.ledger is not None:
+            self.ledger.stop()
+        if self._engine is not None:
+            self._engine.dispose()
 
     # --- requests --------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.dry_run:
+            self._print_plan()
+            return
+        self._open_state()
+        assert self.ledger is not None
+        plan: list[tuple[str, int]] = []
         for scholar_id in self.scholar_ids:
-            yield self.page_request(scholar_id, 0)
+            entry = self.ledger.claim_profile(scholar_id, self.sortby)
+            if entry is None:
+                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
+                logger.warning(
+                    "Profile %s is being crawled by another run (its queue row is claimed): "
+                    "skipped",
+                    scholar_id,
+                )
+                continue
+            plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+        if self.resume == "due":
+            for entry in self.ledger.claim_due(self.limit):
+                if entry.scholar_id not in self._sortby_of:
+                    plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+        self.ledger.start_heartbeat()
+        if not plan and self.resume == "due":
+            logger.info("No continuation is due now (`scholarcrawl queue list` shows when)")
+        if self.egress_pool.all_cooling():
+            until = self.egress_pool.earliest_cooldown_end()
+            reasons = sorted({e.cooldown_reason or "?" for e in self.egress_pool.egresses})
+            when = datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
+            if self.config.cooldown_mode == "defer":
+                logger.warning(
+                    "Scholar cools down until %s (%s): nothing is sent; %d profiles stay in the "
+                    "continuation queue for -a resume=due after then",
+                    when,
+                    ", ".join(reasons),
+                    len(plan),
+                )
+                for scholar_id, cstart in plan:
+                    self._deferred(scholar_id, cstart, "cooldown", until)
+                return
+            logger.warning("Scholar cools down until %s (%s): waiting", when, ", ".join(reasons))
+            await async_sleep(until - time.time())
+        for scholar_id, cstart in plan:
+            request = self.page_request(scholar_id, cstart)
+            if request is None:
+                self._deferred(scholar_id, cstart, "max_pages", None)
+                continue
+            yield request
 
-    def page_request(self, scholar_id: str, cstart: int) -> scrapy.Request:
-        """The request for one page; first pages outrank every deeper page."""
+    def _planned(self, scholar_id: str, cstart: int, sortby: str | None) -> tuple[str, int]:
+        entry = self.progress.add(scholar_id)
+        self._sortby_of[scholar_id] = sortby if sortby is not None else self.sortby
+        entry.pages_before = math.ceil(cstart / self.config.page_size)
+        entry.rows_before = cstart
+        return scholar_id, cstart
+
+    def _print_plan(self) -> None:
+        """``dry_run``: the requests this run would start with; nothing sent, nothing written."""
+        queued: dict[str, int] = {}
+        due: list[tuple[str, int, str | None]] = []
+        engine = None
+        url = resolve_database_url(self.crawler.settings)
+        try:
+            if _sqlite_file_missing(url):
+                raise _NothingStored
+            engine = make_engine(url)
+            queue = ContinuationQueue(engine)
+            for entry in queue.entries():
+                if entry.status in ("queued", "claimed"):
+                    queued[entry.scholar_id] = entry.cstart
+                    if entry.status == "queued" and entry.next_attempt_at <= datetime.now(UTC):
+                        due.append((entry.scholar_id, entry.cstart, entry.sortby))
+        except _NothingStored:
+            pass
+        except SQLAlchemyError as exc:
+            print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
+        finally:
+            if engine is not None:
+                engine.dispose()
+        planned: list[tuple[str, int, str | None]] = [
+            (scholar_id, queued.get(scholar_id, 0), self.sortby) for scholar_id in self.scholar_ids
+        ]
+        if self.resume == "due":
+            planned += [row for row in due if row[0] not in self.scholar_ids][: self.limit]
+        print(f"dry run: {len(planned)} profiles; nothing is sent and nothing is written")
+        for scholar_id, cstart, sortby in planned:
+            url = profile_url(
+                self.config.base_url,
+                scholar_id,
+                cstart=cstart,
+                pagesize=self.config.page_size,
+                language=self.config.language,
+                sortby=sortby,
+            )
+            print(f"dry run: would request {url}")
+            self.progress.finish(scholar_id, progress.PENDING)
+
+    def page_request(self, scholar_id: str, cstart: int) -> scrapy.Request | None:
+        """The request for one page (first pages outrank deeper ones), or None past max_pages."""
+        if self.max_pages is not None and self._pages_requested >= self.max_pages:
+            return None
+        self._pages_requested += 1
         page_index = cstart // self.config.page_size
         meta: dict[str, Any] = {
             "scholar_id": scholar_id,
             "cstart": cstart,
             "download_slot": self.config.download_slot,
             "dont_redirect": True,
+            "dont_retry": True,  # ScholarCooldownMiddleware retries Scholar, Scrapy does not
             "handle_httpstatus_list": [*blocks.REDIRECT_STATUSES, 403, 404, 429, 500, 502, 503],
         }
         if cstart and self.config.pagination == "all":
@@ -199,7 +525,7 @@ class ScholarSpider(scrapy.Spider):
                 cstart=cstart,
                 pagesize=self.config.page_size,
                 language=self.config.language,
-                sortby=self.sortby,
+                sortby=self._sortby_of.get(scholar_id, self.sortby),
             ),
             callback=self.parse_page,
             errback=self.page_failed,
@@ -217,37 +543,70 @@ class ScholarSpider(scrapy.Spider):
         headers = {"location": (response.headers.get("Location") or b"").decode("latin-1")}
         reason = blocks.classify(response.status, headers, response.body)
         if reason != blocks.OK:
-            self._page_not_read(scholar_id, cstart, reason, response.url)
+            self._page_not_read(scholar_id, cstart, reason, response.url, response.meta)
             return
         if not isinstance(response, TextResponse):
-            self._page_not_read(scholar_id, cstart, "layout_unrecognised", response.url)
+            self._page_not_read(
+                scholar_id, cstart, "layout_unrecognised", response.url, response.meta
+            )
             return
         try:
             page = parse_profile_page(response.selector, cstart=cstart)
         except ScholarPageError as exc:
-            self._page_not_read(scholar_id, cstart, exc.reason, response.url)
+            self._page_not_read(scholar_id, cstart, exc.reason, response.url, response.meta)
             return
         self.progress.page_fetched(scholar_id, len(page.rows))
         if cstart == 0:
             yield profile_item_from(scholar_id, page.header)
         for row in page.rows:
             yield publication_item_from(scholar_id, row)
+        # Items run through the (synchronous) pipelines as they are yielded: here, every item
+        # of this page has been stored, and the queue may move past it.
+        if scholar_id in self._store_failed:
+            self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
+            logger.error(
+                "Profile %s page cstart=%d was not stored; its queue row stays at that page",
+                scholar_id,
+                cstart,
+            )
+            return
+        assert self.ledger is not None
         if page.more_enabled and page.rows:
-            yield self.page_request(scholar_id, cstart + self.config.page_size)
+            next_cstart = cstart + self.config.page_size
+            self.ledger.advance(scholar_id, next_cstart)
+            request = self.page_request(scholar_id, next_cstart)
+            if request is None:
+                self._deferred(scholar_id, next_cstart, "max_pages", None)
+                return
+            yield request
         else:
-            self.progress.finish(scholar_id, progress.COMPLETE)
+            self._finish(scholar_id, progress.COMPLETE)
+            self.ledger.complete(scholar_id)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         scholar_id: str = request.meta["scholar_id"]
         cstart: int = request.meta["cstart"]
+        assert self.ledger is not None
+        if isinstance(failure.value, PageDeferred):
+            earlier = retried_reason(request.meta)
+            if earlier is not None:  # a retry held back: the page did fail, and counts so
+                self._finish(scholar_id, progress.ERROR, earlier, next_cstart=cstart)
+                self._inc(f"page/failed/{earlier}")
+                self.ledger.fail(
+                    scholar_id, cstart, earlier, str(failure.value), failure.value.until
+                )
+                return
+            self._deferred(scholar_id, cstart, failure.value.reason, failure.value.until)
+            return
         if failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
-            self.progress.finish(
+            self._finish(
                 scholar_id,
                 progress.ROBOTS_DISALLOWED,
                 "robots_disallowed",
                 next_cstart=cstart,
             )
+            self.ledger.complete(scholar_id)
             self._inc("page/robots_disallowed")
             logger.info(
                 "Profile %s has more pages from cstart=%d; robots.txt disallows them "
@@ -256,14 +615,61 @@ class ScholarSpider(scrapy.Spider):
                 cstart,
             )
             return
-        reason = f"network_error:{failure.type.__name__}" if failure.type else "network_error"
-        self.progress.finish(scholar_id, progress.ERROR, reason, next_cstart=cstart)
+        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self._finish(scholar_id, progress.ERROR, "network_error", next_cstart=cstart)
         self._inc("page/failed/network_error")
-        logger.error(
-            "Profile %s page cstart=%d failed: %s", scholar_id, cstart, failure.getErrorMessage()
+        logger.error("Profile %s page cstart=%d failed: %s", scholar_id, cstart, error)
+        self.ledger.fail(
+            scholar_id, cstart, "network_error", error, self._cooldown_end(request.meta)
         )
 
-    def _page_not_read(self, scholar_id: str, cstart: int, reason: str, url: str) -> None:
+    def _finish(
+        self,
+        scholar_id: str,
+        status: str,
+        reason: str | None = None,
+        next_cstart: int | None = None,
+    ) -> None:
+        """The profile's outcome in this run, stored at once (a killed run keeps what it did)."""
+        self.progress.finish(scholar_id, status, reason, next_cstart=next_cstart)
+        entry = self.progress.get(scholar_id)
+        if entry.pages_fetched == 0 and status in (progress.DEFERRED, progress.CLAIMED_ELSEWHERE):
+            return  # nothing fetched this run: the profile's row keeps its state
+        if self._engine is None:
+            return
+        try:
+            Repository(self._engine).record_profile_outcome(
+                scholar_id,
+                status=status,
+                reason=reason,
+                pages_fetched=entry.pages_before + entry.pages_fetched,
+                rows_seen=entry.rows_before + entry.rows_seen,
+                run_id=self.run_id,
+            )
+        except SQLAlchemyError as exc:
+            logger.error("Cannot record the outcome of %s: %s", scholar_id, exc.__class__.__name__)
+
+    def _cooldown_end(self, meta: Mapping[str, Any]) -> float | None:
+        egress = self.egress_pool.get(meta.get(META_EGRESS, ""))
+        if egress is not None and egress.cooling(time.time()):
+            return egress.cooldown_until
+        return None
+
+    def _deferred(self, scholar_id: str, cstart: int, reason: str, until: float | None) -> None:
+        """A page not sent: the profile waits in the queue (no attempt counted)."""
+        self._finish(scholar_id, progress.DEFERRED, reason, next_cstart=cstart)
+        self._inc(f"page/deferred/{reason}")
+        assert self.ledger is not None
+        self.ledger.defer(scholar_id, cstart, reason, until)
+
+    def _page_not_read(
+        self,
+        scholar_id: str,
+        cstart: int,
+        reason: str,
+        url: str,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
         self._inc(f"page/not_read/{reason}")
         if reason == blocks.PROFILE_UNAVAILABLE:
             status = progress.UNAVAILABLE
@@ -282,8 +688,16 @@ class ScholarSpider(scrapy.Spider):
                 "Profile %s page cstart=%d not read (%s): %s", scholar_id, cstart, reason, url
             )
         next_cstart = None if status == progress.UNAVAILABLE else cstart
-        self.progress.finish(scholar_id, status, reason, next_cstart=next_cstart)
+        self._finish(scholar_id, status, reason, next_cstart=next_cstart)
+        assert self.ledger is not None
+        if status == progress.UNAVAILABLE:
+            self.ledger.complete(scholar_id)
+        else:
+            self.ledger.fail(scholar_id, cstart, reason, url, self._cooldown_end(meta or {}))
 
     def _inc(self, path: str) -> None:
+        self._inc_raw(stat_key("scholar", path))
+
+    def _inc_raw(self, key: str) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(stat_key("scholar", path))
+        self.crawler.stats.inc_value(key)

@@ -82,3 +82,68 @@ def test_scholar_gets_its_own_slot_with_one_connection() -> None:
     slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
     assert slots["scholar"]["concurrency"] == 1
     assert slots["scholar"]["delay"] == 7.5
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"resume": "all"}, "resume must be due"),
+        ({"resume": "due", "limit": "0"}, "limit must be at least 1"),
+        ({"ids": "RxmmtT8AAAAJ", "limit": "5"}, "limit applies to -a resume=due only"),
+        ({"ids": "RxmmtT8AAAAJ", "max_pages": "two"}, "max_pages must be a whole number"),
+        ({"ids": "RxmmtT8AAAAJ", "max_pages": "-1"}, "max_pages must be at least 1"),
+        ({"ids": "RxmmtT8AAAAJ", "max_seconds": "0"}, "max_seconds must be a positive"),
+        ({"ids": "RxmmtT8AAAAJ", "max_seconds": "nan"}, "max_seconds must be a positive"),
+        ({"ids": "RxmmtT8AAAAJ", "dry_run": "maybe"}, "dry_run must be 1 or 0"),
+        ({"ids": "RxmmtT8AAAAJ", "maxpages": "3"}, "unknown argument maxpages"),
+    ],
+)
+def test_bounded_and_resume_arguments_are_checked(arguments: dict[str, str], message: str) -> None:
+    with pytest.raises(SpiderArgumentError, match=message):
+        ScholarSpider.check_arguments(arguments)
+
+
+def test_resume_needs_no_ids_and_bounds_are_parsed() -> None:
+    checked = ScholarSpider.check_arguments(
+        {"resume": "due", "limit": "7", "max_pages": "3", "max_seconds": "1.5", "dry_run": "yes"}
+    )
+    assert checked == {
+        "scholar_ids": [],
+        "sortby": None,
+        "resume": "due",
+        "limit": 7,
+        "max_pages": 3,
+        "max_seconds": 1.5,
+        "dry_run": True,
+    }
+
+
+def test_bad_cooldown_mode_and_proxies_are_refused_before_any_request() -> None:
+    for settings, message in (
+        ({"SCHOLAR_COOLDOWN_MODE": "sleep"}, "SCHOLAR_COOLDOWN_MODE"),
+        ({"SCHOLAR_PROXIES": "socks5://u:secret@10.0.0.1:1080"}, "SCHOLAR_PROXIES"),
+        ({"CONTINUATION_MAX_ATTEMPTS": "0"}, "CONTINUATION_MAX_ATTEMPTS"),
+    ):
+        crawler = get_crawler(ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9", **settings})
+        with pytest.raises(SpiderArgumentError, match=message) as raised:
+            ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
+        assert "secret" not in str(raised.value)
+
+
+def test_each_proxy_gets_its_own_polite_download_slot() -> None:
+    crawler = get_crawler(
+        ScholarSpider,
+        {
+            "SCHOLAR_BASE_URL": "http://127.0.0.1:9",
+            "SCHOLAR_PROXIES": "http://10.0.0.1:3128,http://10.0.0.2:3128",
+            "SCHOLAR_CONCURRENCY": 1,
+        },
+    )
+    spider = ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
+    slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+    assert set(slots) >= {"scholar-proxy-1", "scholar-proxy-2"}
+    assert all(slots[name]["concurrency"] == 1 for name in ("scholar-proxy-1", "scholar-proxy-2"))
+    assert [egress.slot for egress in spider.egress_pool.egresses] == [
+        "scholar-proxy-1",
+        "scholar-proxy-2",
+    ]

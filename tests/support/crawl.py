@@ -19,6 +19,33 @@ FAST = {
 }
 
 
+def scrapy_command(
+    arguments: Sequence[str], settings: Mapping[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``scrapy ARGUMENTS -s …`` for this project."""
+    command = [sys.executable, "-m", "scrapy", *arguments]
+    for key, value in {**FAST, **(settings or {})}.items():
+        command += ["-s", f"{key}={value}"]
+    environment = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "scholarcrawl.settings",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    environment.pop("SCHOLARCRAWL_DATABASE_URL", None)
+    return command, environment
+
+
+def start_scrapy(
+    arguments: Sequence[str], settings: Mapping[str, str] | None = None, *, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start ``scrapy`` in the background (its output goes to ``log``), e.g. to kill it."""
+    command, environment = scrapy_command(arguments, settings)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, cwd=REPO_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
 def run_scrapy(
     arguments: Sequence[str],
     settings: Mapping[str, str] | None = None,

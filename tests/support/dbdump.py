@@ -1,4 +1,9 @@
-"""A comparable dump of everything scholarcrawl stores about Scholar."""
+"""A comparable dump of everything scholarcrawl stores about Scholar.
+
+Surrogate keys (``id`` columns) depend on the order rows were inserted, which differs between
+a crawl in one go and one finished over several runs; references to publications are
+therefore dumped as the publication's fingerprint, and ``id`` columns are left out.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,13 @@ from sqlalchemy import Engine, inspect, text
 BOOKKEEPING = {
     "scholars": {"last_crawled_at", "last_run_id"},
     "citation_snapshots": {"run_id", "observed_at"},
+    # which of a shared paper's profiles was stored first: the order profiles were crawled in
+    "publications": {"source_scholar_id"},
 }
-SKIP_TABLES = {"crawl_runs", "alembic_version"}
+# When a row was written says how the crawl went, not what Scholar holds.
+TIMESTAMPS = {"created_at", "updated_at"}
+# Run state, not data about Scholar: what runs did and what is left to do.
+SKIP_TABLES = {"crawl_runs", "alembic_version", "continuation_queue", "cooldowns"}
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -19,15 +29,26 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     result: dict[str, list[tuple[Any, ...]]] = {}
     inspector = inspect(engine)
     with engine.connect() as connection:
+        fingerprints: dict[Any, str] = {}
+        if "publications" in inspector.get_table_names():
+            fingerprints = dict(
+                connection.execute(text("SELECT id, fingerprint FROM publications")).all()
+            )
         for table in sorted(inspector.get_table_names()):
             if table in SKIP_TABLES:
                 continue
             columns = [
                 column["name"]
                 for column in inspector.get_columns(table)
-                if column["name"] not in BOOKKEEPING.get(table, set())
+                if column["name"] not in BOOKKEEPING.get(table, set()) | TIMESTAMPS | {"id"}
             ]
             quoted = ", ".join(f'"{name}"' for name in columns)
             rows = connection.execute(text(f'SELECT {quoted} FROM "{table}"'))
-            result[table] = sorted(tuple(repr(value) for value in row) for row in rows)
+            result[table] = sorted(
+                tuple(
+                    repr(fingerprints.get(value, value) if name == "publication_id" else value)
+                    for name, value in zip(columns, row, strict=True)
+                )
+                for row in rows
+            )
     return result
