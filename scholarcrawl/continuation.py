@@ -26,7 +26,7 @@ from twisted.internet.task import LoopingCall
 
 from scholarcrawl.events import log_event
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.queue import ABANDONED, ContinuationQueue, QueueEntry
+from scholarcrawl.store.queue import ABANDONED, CLAIMED, ContinuationQueue, QueueEntry
 
 logger = logging.getLogger(__name__)
 
@@ -96,21 +96,23 @@ class Ledger:
     # --- claims ------------------------------------------------------------------------------
 
     def claim_profile(self, scholar_id: str, sortby: str | None) -> QueueEntry | None:
-        entry: QueueEntry | None = None
-        with self._guard("claim", scholar_id):
-            entry = self.queue.claim_profile(
-                scholar_id, self.owner, self.lease_seconds, run_id=self._run_id(), sortby=sortby
-            )
+        """Claim one profile; None when another run holds it.
+
+        Raises SQLAlchemyError when the queue cannot be reached: a run must not crawl what it
+        could not claim (nothing would record where it got to).
+        """
+        entry = self.queue.claim_profile(
+            scholar_id, self.owner, self.lease_seconds, run_id=self._run_id(), sortby=sortby
+        )
         if entry is not None:
             self._claimed(entry)
         return entry
 
     def claim_due(self, limit: int | None) -> list[QueueEntry]:
-        entries: list[QueueEntry] = []
-        with self._guard("claim of due rows"):
-            entries = self.queue.claim_due(
-                self.owner, self.lease_seconds, limit=limit, run_id=self._run_id()
-            )
+        """Claim every due row (raises SQLAlchemyError like :meth:`claim_profile`)."""
+        entries = self.queue.claim_due(
+            self.owner, self.lease_seconds, limit=limit, run_id=self._run_id()
+        )
         for entry in entries:
             self._claimed(entry)
         return entries
@@ -130,14 +132,17 @@ class Ledger:
 
     # --- outcomes ----------------------------------------------------------------------------
 
-    def advance(self, scholar_id: str, cstart: int) -> None:
+    def advance(self, scholar_id: str, cstart: int) -> bool:
+        """Move the profile's row to ``cstart``; False when another run took the row over."""
+        held = True
         with self._guard("advance", scholar_id):
-            self.queue.advance(scholar_id, self.owner, cstart, run_id=self._run_id())
+            held = self.queue.advance(scholar_id, self.owner, cstart, run_id=self._run_id())
+        return held
 
     def complete(self, scholar_id: str) -> None:
         with self._guard("complete", scholar_id):
-            self.queue.complete(scholar_id, self.owner, run_id=self._run_id())
-            self._inc("completed")
+            if self.queue.complete(scholar_id, self.owner, run_id=self._run_id()):
+                self._inc("completed")
 
     def defer(self, scholar_id: str, cstart: int, reason: str, not_before: float | None) -> None:
         with self._guard("defer", scholar_id):
@@ -172,6 +177,8 @@ class Ledger:
             self._enqueued(entry)
 
     def _enqueued(self, entry: QueueEntry) -> None:
+        if entry.status == CLAIMED:
+            return  # another run holds the row (it logged continuation.claim_lost): not ours
         fields: dict[str, Any] = {
             "scholar_id": entry.scholar_id,
             "cstart": entry.cstart,

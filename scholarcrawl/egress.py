@@ -1,8 +1,8 @@
 """Egresses: the ways out to Scholar (the machine itself, or each of ``SCHOLAR_PROXIES``).
 
 Cooldowns, 429 pauses and failure thresholds apply per egress, so a blocked proxy rests while
-the others go on. An egress's ``name`` (``direct``, ``proxy-1``…) and ``label`` are safe to log
-and store; its ``proxy`` URL may hold credentials and is only ever handed to Scrapy's
+the others go on. An egress's ``name`` (``direct``, ``proxy-HOST:PORT``) is safe to log and
+store; its ``proxy`` URL may hold credentials and is only ever handed to Scrapy's
 HttpProxyMiddleware through ``request.meta["proxy"]``.
 """
 
@@ -99,7 +99,8 @@ class Egress:
 
     @property
     def label(self) -> str:
-        return self.name if self.proxy is None else f"{self.name} ({redact_proxy(self.proxy)})"
+        """How logs name this egress (never with credentials)."""
+        return self.name
 
     def cooling(self, now: float) -> bool:
         return self.cooldown_until > now
@@ -121,12 +122,14 @@ class EgressPool:
         slots = slot_names(settings)
         if not proxies:
             return cls([Egress(DIRECT, None, slots[0])])
-        return cls(
-            [
-                Egress(f"proxy-{index}", proxy, slot)
-                for index, (proxy, slot) in enumerate(zip(proxies, slots, strict=True), start=1)
-            ]
-        )
+        # Named by host and port, not by position: a stored cooldown stays with its proxy
+        # when the list is reordered between runs.
+        egresses: list[Egress] = []
+        for proxy, slot in zip(proxies, slots, strict=True):
+            name = "proxy-" + redact_proxy(proxy).split("://", 1)[1]
+            taken = sum(1 for egress in egresses if egress.name.split("#")[0] == name)
+            egresses.append(Egress(f"{name}#{taken + 1}" if taken else name, proxy, slot))
+        return cls(egresses)
 
     def get(self, name: str) -> Egress | None:
         return next((egress for egress in self.egresses if egress.name == name), None)

@@ -53,6 +53,10 @@ def test_queue_list_and_status_show_what_waits(
     queue.defer("RxmmtT8AAAAJ", None, 100, "cooldown", not_before=now + timedelta(hours=1))
     queue.fail("gM5i-iYAAAAJ", None, 0, "blocked_captcha", "http://x/citations?user=gM5i")
     queue.defer("P1RwlvoAAAAJ", None, 0, "max_pages")  # due now
+    # a claim whose run died: due again once its lease has lapsed
+    lapsed = ContinuationQueue(engine, clock=lambda: now - timedelta(minutes=20))
+    assert lapsed.claim_profile("Pm3O_58AAAAJ", "dead-run", lease_seconds=60) is not None
+    assert queue.claim_profile("f66ae1YAAAAJ", "live-run", lease_seconds=600) is not None
     CooldownStore(engine).activate("direct", "blocked_captcha", now + timedelta(minutes=30))
     engine.dispose()
 
@@ -66,12 +70,12 @@ def test_queue_list_and_status_show_what_waits(
 
     assert main(["status", "--json", "--database", database_url]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["queue"] == {"queued": 3} and status["due"] == 1
+    assert status["queue"] == {"queued": 3, "claimed": 2} and status["due"] == 2
     [cooldown] = status["cooldowns"]
     assert (cooldown["egress"], cooldown["reason"]) == ("direct", "blocked_captcha")
     assert main(["status", "--database", database_url]) == 0
     text = capsys.readouterr().out
-    assert "cooldown: direct until" in text and "queued 3; due now: 1" in text
+    assert "cooldown: direct until" in text and "claimed 2, queued 3; due now: 2" in text
 
 
 def test_queue_on_an_unmigrated_database_says_what_to_do(

@@ -52,11 +52,19 @@ def test_proxies_from_a_file_with_comments(tmp_path: Path) -> None:
     pool = EgressPool.from_settings(
         Settings({"SCHOLAR_PROXIES": str(path), "SCHOLAR_DOWNLOAD_SLOT": "scholar"})
     )
-    assert [e.name for e in pool.egresses] == ["proxy-1", "proxy-2"]
+    assert [e.name for e in pool.egresses] == ["proxy-10.0.0.1:3128", "proxy-10.0.0.3:3128"]
     assert [e.slot for e in pool.egresses] == ["scholar-proxy-1", "scholar-proxy-2"]
     assert pool.egresses[0].proxy == "http://u:" + SECRET + "@10.0.0.1:3128"
-    assert pool.egresses[0].label == "proxy-1 (http://10.0.0.1:3128)"
+    assert pool.egresses[0].label == "proxy-10.0.0.1:3128"
     assert all(SECRET not in e.label for e in pool.egresses)
+
+
+def test_egress_names_follow_the_proxy_not_its_place_in_the_list() -> None:
+    first = EgressPool.from_settings(Settings({"SCHOLAR_PROXIES": "http://a:1,http://b:2"}))
+    swapped = EgressPool.from_settings(Settings({"SCHOLAR_PROXIES": "http://b:2,http://a:1"}))
+    assert {e.name: e.proxy for e in first.egresses} == {e.name: e.proxy for e in swapped.egresses}
+    twice = EgressPool.from_settings(Settings({"SCHOLAR_PROXIES": "http://a:1,http://u:p@a:1"}))
+    assert [e.name for e in twice.egresses] == ["proxy-a:1", "proxy-a:1#2"]
 
 
 @pytest.mark.parametrize(

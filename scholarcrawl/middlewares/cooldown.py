@@ -175,6 +175,12 @@ class ScholarCooldownMiddleware:
                 egress.blocked_failures = 0
                 egress.network_failures = 0
 
+    async def _sleep_within_budget(self, seconds: float) -> None:
+        """Sleep, but never past the end of the run's time budget (``max_seconds``)."""
+        left = getattr(self.crawler.spider, "seconds_left", None)
+        budget = left() if left is not None else None
+        await async_sleep(seconds if budget is None else min(seconds, budget))
+
     def _budget_reason(self) -> str | None:
         check = getattr(self.crawler.spider, "budget_exhausted", None)
         return check() if check is not None else None
@@ -195,22 +201,22 @@ class ScholarCooldownMiddleware:
             if egress is None:
                 until = pool.earliest_cooldown_end()
                 if self.mode == "defer":
-                    self._inc("page/deferred/cooldown")
                     raise PageDeferred("cooldown", until)
                 logger.info("Every Scholar egress cools down until %s: waiting", _iso(until))
-                await async_sleep(until - pool.clock())
+                await self._sleep_within_budget(until - pool.clock())
                 continue
             await maybe_deferred_to_future(egress.lock.acquire())
             # The state may have changed while this request waited for the lock.
-            if egress.cooling(pool.clock()):
+            pause = egress.paused_until - pool.clock()
+            if pause > 0 and not egress.cooling(pool.clock()):
+                await self._sleep_within_budget(pause)
+            if egress.cooling(pool.clock()) or egress.paused_until > pool.clock():
                 egress.lock.release()
                 continue
-            pause = egress.paused_until - pool.clock()
-            if pause > 0:
-                await async_sleep(pause)
-                if egress.cooling(pool.clock()):
-                    egress.lock.release()
-                    continue
+            budget = self._budget_reason()
+            if budget is not None:
+                egress.lock.release()
+                raise PageDeferred(budget)
             break
         request.meta[META_EGRESS] = egress.name
         request.meta[_META_LOCKED] = True

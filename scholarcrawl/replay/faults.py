@@ -11,8 +11,8 @@ Kinds, with the reason :func:`scholarcrawl.scholar.blocks.classify` gives:
 =================== ==================================================================
 ``429``             429, Google's "too many requests" error page, ``Retry-After: N``
                     with ``retry_after`` [``blocked_http_429_rate_limited``]
-``sorry429``        the ``/sorry/`` reCAPTCHA page in place, status 429
-                    [``blocked_http_429_rate_limited``]
+``sorry429``        the ``/sorry/`` reCAPTCHA page in place, status 429, as Google
+                    serves it [``blocked_captcha``: a CAPTCHA is never retried]
 ``sorry200``        the same page with status 200 [``blocked_captcha``]
 ``sorry_redirect``  302 to ``/sorry/index?continue=<original URL>&q=<token>`` on this
                     server, which answers it with the reCAPTCHA page and 429

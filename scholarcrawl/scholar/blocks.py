@@ -58,6 +58,11 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
         if _is_sign_in_location(location):
             return PROFILE_UNAVAILABLE
         return UNEXPECTED_REDIRECT
+    head = body[:200_000]
+    # A CAPTCHA is a CAPTCHA whatever its status (Google serves /sorry/ with 429): retrying it
+    # as a rate limit would only prolong the block.
+    if any(marker in head for marker in _CAPTCHA_MARKERS):
+        return BLOCKED_CAPTCHA
     if status == 429:
         return BLOCKED_HTTP_429
     if status == 403:
@@ -66,9 +71,6 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
         return SERVER_ERROR
     if status != 200:
         return UNEXPECTED_STATUS
-    head = body[:200_000]
-    if any(marker in head for marker in _CAPTCHA_MARKERS):
-        return BLOCKED_CAPTCHA
     if any(marker in head for marker in _SIGN_IN_MARKERS) and not any(
         marker in body for marker in _PROFILE_MARKERS
     ):

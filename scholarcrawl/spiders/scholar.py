@@ -223,6 +223,15 @@ def _flag(name: str, value: Any) -> bool:
     raise SpiderArgumentError(f"{name} must be 1 or 0, not {value!r}")
 
 
+@dataclass(slots=True)
+class PendingPage:
+    """A parsed page whose items are still in the pipelines."""
+
+    remaining: int
+    next_cstart: int | None  # None: the profile's last page
+    error: str | None = None
+
+
 class ScholarSpider(scrapy.Spider):
     """Crawls Google Scholar profiles page by page (``pagesize=100``, ``cstart=``)."""
 
@@ -261,7 +270,7 @@ class ScholarSpider(scrapy.Spider):
         self._pages_requested = 0
         self._started = time.monotonic()
         self._cooldowns_read = 0.0
-        self._store_failed: set[str] = set()
+        self._pending_pages: dict[tuple[str, int], PendingPage] = {}
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -330,6 +339,8 @@ class ScholarSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = ScholarConfig.from_settings(crawler.settings)
         spider.egress_pool = EgressPool.from_settings(crawler.settings)
+        crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         return spider
 
@@ -383,19 +394,17 @@ class ScholarSpider(scrapy.Spider):
         except SQLAlchemyError as exc:
             logger.error("Cannot store the cooldown of %s: %s", egress.label, exc)
 
+    def seconds_left(self) -> float | None:
+        """Seconds left of ``max_seconds`` (None: no time budget)."""
+        if self.max_seconds is None:
+            return None
+        return max(0.0, self.max_seconds - (time.monotonic() - self._started))
+
     def budget_exhausted(self) -> str | None:
         """``max_seconds`` when the run's time is up (pages not sent yet are queued)."""
         if self.max_seconds is not None and time.monotonic() - self._started >= self.max_seconds:
             return "max_seconds"
         return None
-
-    def item_failed(
-        self, item: Any, response: Response, spider: scrapy.Spider, failure: Failure
-    ) -> None:
-        """An item could not be stored: its profile is not advanced past that page."""
-        scholar_id = getattr(item, "scholar_id", None)
-        if scholar_id:
-            self._store_failed.add(scholar_id)
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
@@ -412,21 +421,17 @@ class ScholarSpider(scrapy.Spider):
         self._open_state()
         assert self.ledger is not None
         plan: list[tuple[str, int]] = []
-        for scholar_id in self.scholar_ids:
-            entry = self.ledger.claim_profile(scholar_id, self.sortby)
-            if entry is None:
-                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
-                logger.warning(
-                    "Profile %s is being crawled by another run (its queue row is claimed): "
-                    "skipped",
-                    scholar_id,
-                )
-                continue
-            plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
-        if self.resume == "due":
-            for entry in self.ledger.claim_due(self.limit):
-                if entry.scholar_id not in self._sortby_of:
-                    plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+        try:
+            plan = self._claim_plan()
+        except SQLAlchemyError as exc:
+            logger.error(
+                "The continuation queue cannot be reached (%s): nothing is sent, since nothing "
+                "could record where the crawl got to",
+                exc.__class__.__name__,
+            )
+            self._inc("run/database_error")
+            self.ledger.stop()
+            return
         self.ledger.start_heartbeat()
         if not plan and self.resume == "due":
             logger.info("No continuation is due now (`scholarcrawl queue list` shows when)")
@@ -446,13 +451,41 @@ class ScholarSpider(scrapy.Spider):
                     self._deferred(scholar_id, cstart, "cooldown", until)
                 return
             logger.warning("Scholar cools down until %s (%s): waiting", when, ", ".join(reasons))
-            await async_sleep(until - time.time())
+            left = self.seconds_left()
+            await async_sleep(
+                until - time.time() if left is None else min(until - time.time(), left)
+            )
+            if self.budget_exhausted():
+                for scholar_id, cstart in plan:
+                    self._deferred(scholar_id, cstart, "max_seconds", None)
+                return
         for scholar_id, cstart in plan:
             request = self.page_request(scholar_id, cstart)
             if request is None:
                 self._deferred(scholar_id, cstart, "max_pages", None)
                 continue
             yield request
+
+    def _claim_plan(self) -> list[tuple[str, int]]:
+        """Claim every profile of this run; (id, cstart) of each, in order."""
+        assert self.ledger is not None
+        plan: list[tuple[str, int]] = []
+        for scholar_id in self.scholar_ids:
+            entry = self.ledger.claim_profile(scholar_id, self.sortby)
+            if entry is None:
+                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
+                logger.warning(
+                    "Profile %s is being crawled by another run (its queue row is claimed): "
+                    "skipped",
+                    scholar_id,
+                )
+                continue
+            plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+        if self.resume == "due":
+            for entry in self.ledger.claim_due(self.limit):
+                if entry.scholar_id not in self._sortby_of:
+                    plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+        return plan
 
     def _planned(self, scholar_id: str, cstart: int, sortby: str | None) -> tuple[str, int]:
         entry = self.progress.add(scholar_id)
@@ -556,32 +589,80 @@ class ScholarSpider(scrapy.Spider):
             self._page_not_read(scholar_id, cstart, exc.reason, response.url, response.meta)
             return
         self.progress.page_fetched(scholar_id, len(page.rows))
+        items: list[Any] = [publication_item_from(scholar_id, row) for row in page.rows]
         if cstart == 0:
-            yield profile_item_from(scholar_id, page.header)
-        for row in page.rows:
-            yield publication_item_from(scholar_id, row)
-        # Items run through the (synchronous) pipelines as they are yielded: here, every item
-        # of this page has been stored, and the queue may move past it.
-        if scholar_id in self._store_failed:
+            items.insert(0, profile_item_from(scholar_id, page.header))
+        more = page.more_enabled and bool(page.rows)
+        key = (scholar_id, cstart)
+        self._pending_pages[key] = PendingPage(
+            remaining=len(items), next_cstart=cstart + self.config.page_size if more else None
+        )
+        # The queue moves past this page, and the next page is requested, only once every
+        # item of it went through the pipelines (item signals: see _item_done).
+        yield from items
+        if not items:
+            self._page_stored(key)
+
+    # --- pages stored ------------------------------------------------------------------------
+
+    def item_scraped(self, item: Any, response: Response, spider: scrapy.Spider) -> None:
+        self._item_done(response, None)
+
+    def item_dropped(
+        self, item: Any, response: Response, exception: BaseException, spider: scrapy.Spider
+    ) -> None:
+        self._item_done(response, None)  # refused as invalid: handled, and counted in stats
+
+    def item_failed(
+        self, item: Any, response: Response, spider: scrapy.Spider, failure: Failure
+    ) -> None:
+        self._item_done(response, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def _item_done(self, response: Response | None, error: str | None) -> None:
+        if response is None or "scholar_id" not in response.meta:
+            return
+        key = (response.meta["scholar_id"], response.meta["cstart"])
+        pending = self._pending_pages.get(key)
+        if pending is None:
+            return
+        pending.remaining -= 1
+        if error is not None and pending.error is None:
+            pending.error = error
+        if pending.remaining <= 0:
+            self._page_stored(key)
+
+    def _page_stored(self, key: tuple[str, int]) -> None:
+        """Every item of a page is through the pipelines: move the queue on, or hold it."""
+        scholar_id, cstart = key
+        pending = self._pending_pages.pop(key)
+        assert self.ledger is not None
+        if pending.error is not None:
             self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
             logger.error(
-                "Profile %s page cstart=%d was not stored; its queue row stays at that page",
+                "Profile %s page cstart=%d was not stored (%s); it stays queued at that page",
                 scholar_id,
                 cstart,
+                pending.error,
             )
+            self.ledger.fail(scholar_id, cstart, "store_failed", pending.error, None)
             return
-        assert self.ledger is not None
-        if page.more_enabled and page.rows:
-            next_cstart = cstart + self.config.page_size
-            self.ledger.advance(scholar_id, next_cstart)
-            request = self.page_request(scholar_id, next_cstart)
-            if request is None:
-                self._deferred(scholar_id, next_cstart, "max_pages", None)
-                return
-            yield request
-        else:
+        if pending.next_cstart is None:
             self._finish(scholar_id, progress.COMPLETE)
             self.ledger.complete(scholar_id)
+            return
+        if not self.ledger.advance(scholar_id, pending.next_cstart):
+            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
+            logger.warning(
+                "Profile %s was taken over by another run (lease expired): this run stops it",
+                scholar_id,
+            )
+            return
+        request = self.page_request(scholar_id, pending.next_cstart)
+        if request is None:
+            self._deferred(scholar_id, pending.next_cstart, "max_pages", None)
+            return
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(request)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

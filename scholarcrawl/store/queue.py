@@ -321,19 +321,19 @@ class ContinuationQueue(_Store):
 
     def advance(
         self, scholar_id: str, owner: str, cstart: int, *, run_id: str | None = None
-    ) -> None:
+    ) -> bool:
         """The page before ``cstart`` is stored: the claimed row continues from ``cstart``.
 
         A row ``owner`` no longer holds (its lease expired and another process took it) is
-        left alone, with a ``continuation.claim_lost`` warning.
+        left alone, with a ``continuation.claim_lost`` warning; False then.
         """
         values: dict[str, Any] = {"cstart": cstart, "attempts": 0, "last_error": None}
-        self._update_held(scholar_id, owner, values, run_id, "advance")
+        return self._update_held(scholar_id, owner, values, run_id, "advance")
 
-    def complete(self, scholar_id: str, owner: str, *, run_id: str | None = None) -> None:
+    def complete(self, scholar_id: str, owner: str, *, run_id: str | None = None) -> bool:
         """Every page of the profile is stored: the row is done and its claim cleared.
 
-        Like :meth:`advance`, only while ``owner`` holds the row.
+        Like :meth:`advance`, only while ``owner`` holds the row (False otherwise).
         """
         values: dict[str, Any] = {
             "status": DONE,
@@ -342,7 +342,7 @@ class ContinuationQueue(_Store):
             "claim_owner": None,
             "lease_expires_at": None,
         }
-        self._update_held(scholar_id, owner, values, run_id, "complete")
+        return self._update_held(scholar_id, owner, values, run_id, "complete")
 
     def _update_held(
         self,
@@ -351,7 +351,7 @@ class ContinuationQueue(_Store):
         values: dict[str, Any],
         run_id: str | None,
         action: str,
-    ) -> None:
+    ) -> bool:
         now = self._now()
         values = {**values, "updated_at": now}
         if run_id is not None:
@@ -372,6 +372,7 @@ class ContinuationQueue(_Store):
                 owner=owner,
                 action=action,
             )
+        return bool(updated)
 
     def defer(
         self,

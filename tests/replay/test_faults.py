@@ -122,7 +122,7 @@ def request_for(server: ReplayServer, target: str, seen: int = 0) -> ReplayReque
     ("kind", "status", "reason"),
     [
         ("429", 429, blocks.BLOCKED_HTTP_429),
-        ("sorry429", 429, blocks.BLOCKED_HTTP_429),
+        ("sorry429", 429, blocks.BLOCKED_CAPTCHA),
         ("sorry200", 200, blocks.BLOCKED_CAPTCHA),
         ("sorry_redirect", 302, blocks.BLOCKED_SORRY_REDIRECT),
         ("signin_redirect", 302, blocks.PROFILE_UNAVAILABLE),
@@ -198,7 +198,7 @@ def test_sorry_redirect_goes_to_this_servers_sorry_page(serve: Serve, target: st
     assert Selector(text=answer.text).css("a::attr(href)").get() == location  # "302 Moved"
 
     sorry = fetch(server, location[len(server.base_url) :])
-    assert sorry.status == 429 and sorry.reason == blocks.BLOCKED_HTTP_429
+    assert sorry.status == 429 and sorry.reason == blocks.BLOCKED_CAPTCHA
     sel = Selector(text=sorry.text)
     assert sel.css("title::text").get() == server.base_url + target
     assert sel.css('input[name="q"]').attrib["value"] == query["q"][0]

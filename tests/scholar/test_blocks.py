@@ -43,9 +43,10 @@ def test_a_profile_page_is_ok() -> None:
     ],
 )
 def test_captcha_markers(marker: bytes) -> None:
-    assert blocks.classify(200, {}, b"<html><body>" + marker + b"</body></html>") == (
-        blocks.BLOCKED_CAPTCHA
-    )
+    for status in (200, 429):
+        assert blocks.classify(status, {}, b"<html><body>" + marker + b"</body></html>") == (
+            blocks.BLOCKED_CAPTCHA
+        )
 
 
 def _shared(name: str) -> Path:
@@ -58,7 +59,9 @@ def _shared(name: str) -> Path:
 def test_real_sorry_page_is_a_captcha() -> None:
     body = _shared("sorry_recaptcha_search_authors_2022.html").read_bytes()
     assert blocks.classify(200, {}, body) == blocks.BLOCKED_CAPTCHA
-    assert blocks.classify(429, {}, body) == blocks.BLOCKED_HTTP_429
+    # served with 429 as Google does, it is still a CAPTCHA: retrying it would prolong the block
+    assert blocks.classify(429, {}, body) == blocks.BLOCKED_CAPTCHA
+    assert blocks.classify(403, {}, body) == blocks.BLOCKED_CAPTCHA
 
 
 def test_real_sign_in_page_is_an_unavailable_profile() -> None:

@@ -7,6 +7,7 @@ was sent and when.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from scholarcrawl.events import parse_event
 from scholarcrawl.replay.faults import RANDOM_KINDS, parse_fault, random_faults
@@ -89,6 +91,18 @@ def queue_rows(database_url: str) -> dict[str, QueueEntry]:
         engine.dispose()
 
 
+def last_run_stats(database_url: str) -> dict[str, Any]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            stats = connection.execute(
+                text("SELECT stats FROM crawl_runs ORDER BY started_at DESC LIMIT 1")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return json.loads(stats) if isinstance(stats, str) else dict(stats)
+
+
 def clean_dump(corpus: Corpus, database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     with ReplayServer(corpus) as server:
         status, log = crawl(server, database_url, "-a", ids_argument(corpus.ids))
@@ -124,7 +138,7 @@ def drain(server: ReplayServer, database_url: str, runs: int = 25, **settings: s
 
 KIND_REASONS = {
     "429": "blocked_http_429_rate_limited",
-    "sorry429": "blocked_http_429_rate_limited",
+    "sorry429": "blocked_captcha",  # the /sorry/ page with 429: a CAPTCHA, never retried
     "sorry200": "blocked_captcha",
     "captcha_inline": "blocked_captcha",
     "sorry_redirect": "blocked_sorry_redirect",
@@ -137,7 +151,7 @@ KIND_REASONS = {
 }
 
 
-def test_each_fault_mode_is_recorded_with_its_reason(tmp_path: Path) -> None:
+def test_each_fault_mode_is_recorded_with_its_reason(database_url: str) -> None:
     kinds = sorted(KIND_REASONS)
     spec = CorpusSpec(seed=9, sizes=(5,) * (len(kinds) + 1), shared_per_pair=0)
     corpus = Corpus(spec)
@@ -149,7 +163,6 @@ def test_each_fault_mode_is_recorded_with_its_reason(tmp_path: Path) -> None:
     }
     faults: list[FaultHook] = list(by_kind.values())
     faults.append(parse_fault(f"signin_redirect:ids={unavailable}"))
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     with ReplayServer(corpus, faults=faults) as server:
         # thresholds out of reach: each profile meets its own fault, no cooldown stops the run
         status, log = crawl(
@@ -173,7 +186,7 @@ def test_each_fault_mode_is_recorded_with_its_reason(tmp_path: Path) -> None:
         ), kind
         # 429 is retried (SCHOLAR_RATE_LIMIT_RETRIES=1), network errors too; blocks never.
         # (A slow answer is logged by the server only once sent, long after the timeout.)
-        expected = 2 if kind in ("429", "sorry429", "reset", "slow") else 1
+        expected = 2 if kind in ("429", "reset", "slow") else 1
         assert by_kind[kind].fired == expected, kind
         if kind != "slow":
             assert len([r for r in sent if r.scholar_id == scholar_id]) == expected, kind
@@ -199,13 +212,13 @@ def test_each_fault_mode_is_recorded_with_its_reason(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("retry_after", "pause"), [(None, 0.6), (1, 1.0)])
 def test_rate_limit_pauses_every_request_then_retries(
-    corpus: Corpus, tmp_path: Path, retry_after: int | None, pause: float
+    corpus: Corpus, database_url: str, retry_after: int | None, pause: float
 ) -> None:
     spec = "429:times=1" + (f",retry_after={retry_after}" if retry_after else "")
     with ReplayServer(corpus, faults=[parse_fault(spec)]) as server:
         status, log = crawl(
             server,
-            f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            database_url,
             "-a",
             ids_argument(corpus.ids),
             SCHOLAR_RATE_LIMIT_BACKOFF_SECONDS="0.6",
@@ -218,9 +231,7 @@ def test_rate_limit_pauses_every_request_then_retries(
     retried = [r for r in sent[limited + 1 :] if r.path == sent[limited].path]
     assert [r.status for r in retried] == [200]
     assert len(sent) == 3 + 1 + 1 + 2 + 1 + 1  # every page once, plus the one retry
-    assert all(
-        row.status == "done" for row in queue_rows(f"sqlite:///{tmp_path / 'db.sqlite3'}").values()
-    )
+    assert all(row.status == "done" for row in queue_rows(database_url).values())
 
 
 # --- blocks: cooldown, defer, persisted --------------------------------------------------------
@@ -249,6 +260,12 @@ def test_block_stops_every_request_and_queues_the_rest(corpus: Corpus, database_
         engine.dispose()
         assert (stored.egress, stored.reason) == ("direct", "blocked_captcha")
         assert "wait in the continuation queue" in log
+        stats = last_run_stats(database_url)
+        assert stats["scholarcrawl/scholar/request_blocked/blocked_captcha"] == 1
+        assert stats["scholarcrawl/scholar/cooldown/activated/blocked_captcha"] == 1
+        assert stats["scholarcrawl/scholar/page/deferred/cooldown"] == len(corpus.ids) - 1
+        assert stats["scholarcrawl/continuation/claimed"] == len(corpus.ids)
+        assert stats["scholarcrawl/continuation/enqueued"] == len(corpus.ids)
 
         # a run started during the stored cooldown sends nothing, and says until when
         server.reset_requests()
@@ -259,8 +276,9 @@ def test_block_stops_every_request_and_queues_the_rest(corpus: Corpus, database_
             assert f"Scholar cools down until {stored.until.isoformat(timespec='seconds')}" in log
 
 
-def test_wait_mode_sleeps_through_the_cooldown_and_goes_on(corpus: Corpus, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def test_wait_mode_sleeps_through_the_cooldown_and_goes_on(
+    corpus: Corpus, database_url: str
+) -> None:
     with ReplayServer(corpus, faults=[parse_fault("403:times=1,after=1")]) as server:
         status, log = crawl(
             server,
@@ -280,8 +298,7 @@ def test_wait_mode_sleeps_through_the_cooldown_and_goes_on(corpus: Corpus, tmp_p
     assert [row.reason for row in rows.values() if row.status != "done"] == ["blocked_http_403"]
 
 
-def test_network_failures_reach_their_threshold(corpus: Corpus, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def test_network_failures_reach_their_threshold(corpus: Corpus, database_url: str) -> None:
     with ReplayServer(corpus, faults=[parse_fault("reset:after=1")]) as server:
         status, log = crawl(server, database_url, "-a", ids_argument(corpus.ids))
         assert status == 0, log[-3000:]
@@ -338,8 +355,7 @@ def test_random_faults_then_resume_equal_a_clean_crawl(
     assert all(row.status == "done" for row in queue_rows(database_url).values())
 
 
-def test_queued_profile_continues_from_its_page(corpus: Corpus, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def test_queued_profile_continues_from_its_page(corpus: Corpus, database_url: str) -> None:
     big = corpus.ids[0]  # 250 publications: cstart 0, 100, 200
     with ReplayServer(corpus, faults=[parse_fault(f"403:ids={big},cstart=100,times=1")]) as server:
         status, log = crawl(
@@ -362,9 +378,8 @@ def test_queued_profile_continues_from_its_page(corpus: Corpus, tmp_path: Path) 
 
 
 def test_a_page_that_keeps_failing_is_abandoned_with_its_last_error(
-    corpus: Corpus, tmp_path: Path
+    corpus: Corpus, database_url: str
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     broken = corpus.ids[2]
     with ReplayServer(corpus, faults=[parse_fault(f"503:ids={broken}")]) as server:
         status, log = crawl(
@@ -383,11 +398,47 @@ def test_a_page_that_keeps_failing_is_abandoned_with_its_last_error(
     assert (abandoned["scholar_id"], abandoned["attempts"]) == (broken, "2")
 
 
+def test_a_page_not_stored_is_not_skipped(corpus: Corpus, database_url: str) -> None:
+    """A write that fails mid-page keeps the queue at that page; later pages wait for it."""
+    big = corpus.ids[0]  # 250 publications: pages at cstart 0, 100, 200
+    pipelines = {
+        "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
+        "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,
+        "tests.support.pipelines.FailOnPositionPipeline": 400,
+        "scholarcrawl.pipelines.store.StorePipeline": 500,
+    }
+    with ReplayServer(corpus) as server:
+        status, log = crawl(
+            server,
+            database_url,
+            "-a",
+            ids_argument([big]),
+            ITEM_PIPELINES=json.dumps(pipelines),
+            TEST_FAIL_POSITION="150",
+        )
+        assert status == 0, log[-3000:]
+        # page 2 held a row that could not be written: page 3 is not even requested
+        assert [r.path.split("cstart=")[-1] for r in pages(server)][1:] == ["100"]
+        row = queue_rows(database_url)[big]
+        assert (row.status, row.cstart, row.reason, row.attempts) == (
+            "queued",
+            100,
+            "store_failed",
+            1,
+        )
+        assert row.last_error and "simulated write failure at position 150" in row.last_error
+        # pages 1 and 2 but the row that failed; page 3 waits for page 2
+        assert len(Repository(make_engine(database_url)).publications_of(big)) == 100 + 99
+        drain(server, database_url)
+        assert [r.path.split("cstart=")[-1] for r in pages(server)][2:] == ["100", "200"]
+    assert queue_rows(database_url)[big].status == "done"
+    assert len(Repository(make_engine(database_url)).publications_of(big)) == 250
+
+
 # --- bounded runs -------------------------------------------------------------------------------
 
 
-def test_max_pages_queues_what_is_left(corpus: Corpus, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def test_max_pages_queues_what_is_left(corpus: Corpus, database_url: str) -> None:
     with ReplayServer(corpus) as server:
         status, log = crawl(
             server, database_url, "-a", ids_argument(corpus.ids), "-a", "max_pages=3"
@@ -403,8 +454,7 @@ def test_max_pages_queues_what_is_left(corpus: Corpus, tmp_path: Path) -> None:
         assert len(pages(server)) == 3 + 1 + 1 + 2 + 1  # every page once, over the runs
 
 
-def test_max_seconds_queues_what_is_left(corpus: Corpus, tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def test_max_seconds_queues_what_is_left(corpus: Corpus, database_url: str) -> None:
     with ReplayServer(corpus) as server:
         status, log = crawl(
             server,

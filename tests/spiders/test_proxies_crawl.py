@@ -106,7 +106,7 @@ def test_a_blocked_proxy_rests_while_the_other_goes_on(
     assert len(healthy.seen) == len(direct) == 3
     assert all(auth is None for auth in healthy.auth)
     [activated] = events(log, "scholar.cooldown_activated")
-    assert activated["egress"] == f"proxy-1 (http://127.0.0.1:{blocked.server_address[1]})"
+    assert activated["egress"] == f"proxy-127.0.0.1:{blocked.server_address[1]}"
     rows = queue_rows(database_url)
     waiting = [row for row in rows.values() if row.status == "queued"]
     assert [row.reason for row in waiting] == ["blocked_http_403"]

@@ -54,18 +54,8 @@ def run_scrapy(
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "scrapy", *arguments]
-    for key, value in {**FAST, **(settings or {})}.items():
-        command += ["-s", f"{key}={value}"]
-    environment = {
-        **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "scholarcrawl.settings",
-        "PYTHONPATH": str(REPO_ROOT),
-        **(env or {}),
-    }
-    environment.pop("SCHOLARCRAWL_DATABASE_URL", None)
-    if env and "SCHOLARCRAWL_DATABASE_URL" in env:
-        environment["SCHOLARCRAWL_DATABASE_URL"] = env["SCHOLARCRAWL_DATABASE_URL"]
+    command, environment = scrapy_command(arguments, settings)
+    environment.update(env or {})
     return subprocess.run(
         command,
         cwd=cwd or REPO_ROOT,
