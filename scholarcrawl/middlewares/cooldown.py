@@ -21,6 +21,12 @@ For Scholar page requests (``request.meta["scholar_id"]``) of a spider that owns
   :class:`PageDeferred` (the spider queues the page) and ``wait`` holds it until the cooldown
   ends. Either way nothing is sent to a cooling egress.
 
+Ordering: the middleware sits at 745, after the robots.txt check and before
+HttpProxyMiddleware (750). Nothing between it and the downloader may answer or replace a
+Scholar request (an HttpCacheMiddleware policy that serves Scholar pages, say): the egress lock
+taken in ``process_request`` is released in this middleware's ``process_response`` or
+``process_exception``.
+
 Scrapy's own RetryMiddleware leaves Scholar requests alone (the spider sets ``dont_retry``).
 The responses that are not retried reach the spider, which classifies them again and queues
 the page.
@@ -32,6 +38,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request
@@ -144,6 +151,25 @@ class ScholarCooldownMiddleware:
         spider = self.crawler.spider
         return getattr(spider, "egress_pool", None)
 
+    def _route_other_scholar_request(self, request: Request) -> None:
+        """Scholar's robots.txt (fetched by RobotsTxtMiddleware) leaves through a proxy too.
+
+        With ``SCHOLAR_PROXIES`` set, nothing should reach Scholar from the machine's own
+        address. Such a request takes the next proxy that is not cooling down (any proxy when
+        all are); it is never held back, since a robots.txt that cannot be fetched would be
+        read as "allow everything".
+        """
+        spider = self.crawler.spider
+        pool: EgressPool | None = getattr(spider, "egress_pool", None)
+        base = getattr(getattr(spider, "config", None), "base_url", None)
+        if pool is None or base is None or "proxy" in request.meta:
+            return
+        if urlsplit(request.url).netloc != urlsplit(base).netloc:
+            return
+        egress = pool.choose() or pool.egresses[0]
+        if egress.proxy is not None:
+            request.meta["proxy"] = egress.proxy
+
     def _inc(self, path: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(stat_key("scholar", path))
@@ -190,6 +216,7 @@ class ScholarCooldownMiddleware:
     async def process_request(self, request: Request) -> None:
         pool = self._pool(request)
         if pool is None:
+            self._route_other_scholar_request(request)
             return None
         while True:
             budget = self._budget_reason()

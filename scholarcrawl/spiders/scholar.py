@@ -392,7 +392,9 @@ class ScholarSpider(scrapy.Spider):
                 egress.name, reason, datetime.fromtimestamp(until, UTC), run_id=self.run_id
             )
         except SQLAlchemyError as exc:
-            logger.error("Cannot store the cooldown of %s: %s", egress.label, exc)
+            logger.error(
+                "Cannot store the cooldown of %s: %s", egress.label, exc.__class__.__name__
+            )
 
     def seconds_left(self) -> float | None:
         """Seconds left of ``max_seconds`` (None: no time budget)."""

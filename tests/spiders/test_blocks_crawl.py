@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +232,28 @@ def test_rate_limit_pauses_every_request_then_retries(
     assert [r.status for r in retried] == [200]
     assert len(sent) == 3 + 1 + 1 + 2 + 1 + 1  # every page once, plus the one retry
     assert all(row.status == "done" for row in queue_rows(database_url).values())
+
+
+def test_a_retry_after_beyond_the_max_wait_is_a_block_at_once(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with ReplayServer(corpus, faults=[parse_fault("429:retry_after=7200")]) as server:
+        status, log = crawl(
+            server,
+            database_url,
+            "-a",
+            ids_argument(corpus.ids),
+            SCHOLAR_RATE_LIMIT_MAX_WAIT_SECONDS="60",
+            SCHOLAR_BLOCKED_COOLDOWN_SECONDS="600",
+        )
+        assert status == 0, log[-3000:]
+        assert len(pages(server)) == 1  # no retry: Scholar asked for two hours
+    [activated] = events(log, "scholar.cooldown_activated")
+    until = datetime.fromisoformat(activated["until"])
+    # the cooldown lasts as long as Retry-After asked, beyond SCHOLAR_BLOCKED_COOLDOWN_SECONDS
+    assert until >= datetime.now(UTC) + timedelta(seconds=7000)
+    assert activated["reason"] == "blocked_http_429_rate_limited"
 
 
 # --- blocks: cooldown, defer, persisted --------------------------------------------------------

@@ -93,23 +93,30 @@ def test_a_blocked_proxy_rests_while_the_other_goes_on(
                 "SCHOLAR_BASE_URL": server.base_url,
                 "SCHOLARCRAWL_DATABASE_URL": database_url,
                 "SCHOLAR_PROXIES": str(proxy_file),
-                "ROBOTSTXT_OBEY": "False",
             },
         )
         log = result.stderr + result.stdout
         assert result.returncode == 0, log[-3000:]
         direct = [r for r in server.requests if r.path.startswith("/citations")]
-    # proxy-1 is tried once (the first profile's first page), blocks, and rests; the other
-    # profiles' pages all go through proxy-2; the first profile waits in the queue
-    assert len(blocked.seen) == 1 and f"user={corpus.ids[0]}" in blocked.seen[0]
-    assert blocked.auth == ["Basic " + base64.b64encode(f"lab:{SECRET}".encode()).decode()]
-    assert len(healthy.seen) == len(direct) == 3
+        robots = [r for r in server.requests if r.path == "/robots.txt"]
+    # robots.txt went through a proxy too: the machine itself never talks to Scholar
+    assert len([p for p in blocked.seen + healthy.seen if p.endswith("/robots.txt")]) == 1
+    # proxy-1 is tried once for a page, blocks, and rests; every other page goes through
+    # proxy-2; the blocked profile waits in the queue
+    [blocked_page] = [p for p in blocked.seen if "/citations" in p]
+    stopped = blocked_page.split("user=")[1][:12]
+    assert blocked.auth and set(blocked.auth) == {
+        "Basic " + base64.b64encode(f"lab:{SECRET}".encode()).decode()
+    }
+    healthy_pages = [p for p in healthy.seen if "/citations" in p]
+    # five pages in all (120 publications take two); the stopped profile's are not fetched
+    assert len(healthy_pages) == len(direct) == 5 - (2 if stopped == corpus.ids[0] else 1)
     assert all(auth is None for auth in healthy.auth)
     [activated] = events(log, "scholar.cooldown_activated")
     assert activated["egress"] == f"proxy-127.0.0.1:{blocked.server_address[1]}"
     rows = queue_rows(database_url)
     waiting = [row for row in rows.values() if row.status == "queued"]
-    assert [row.reason for row in waiting] == ["blocked_http_403"]
+    assert [(row.scholar_id, row.reason) for row in waiting] == [(stopped, "blocked_http_403")]
     assert sum(row.status == "done" for row in rows.values()) == len(corpus.ids) - 1
 
     # the secret went to the proxy and nowhere else: not the log, not the database
