@@ -98,7 +98,6 @@ def test_a_blocked_proxy_rests_while_the_other_goes_on(
         log = result.stderr + result.stdout
         assert result.returncode == 0, log[-3000:]
         direct = [r for r in server.requests if r.path.startswith("/citations")]
-        robots = [r for r in server.requests if r.path == "/robots.txt"]
     # robots.txt went through a proxy too: the machine itself never talks to Scholar
     assert len([p for p in blocked.seen + healthy.seen if p.endswith("/robots.txt")]) == 1
     # proxy-1 is tried once for a page, blocks, and rests; every other page goes through
