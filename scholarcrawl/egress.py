@@ -96,6 +96,7 @@ class Egress:
     cooldown_reason: str | None = None
     blocked_failures: int = 0
     network_failures: int = 0
+    rate_limited: int = 0  # 429s in a row, whichever pages they answered
 
     @property
     def label(self) -> str:

@@ -8,8 +8,10 @@ For Scholar page requests (``request.meta["scholar_id"]``) of a spider that owns
   arrives no other request of that egress is already waiting in a download slot;
 * 429: up to ``SCHOLAR_RATE_LIMIT_RETRIES`` retries, each after
   ``SCHOLAR_RATE_LIMIT_BACKOFF_SECONDS`` or ``Retry-After`` when larger; during the wait the
-  whole egress is paused. A ``Retry-After`` beyond ``SCHOLAR_RATE_LIMIT_MAX_WAIT_SECONDS`` is a
-  block at once. Retries exhausted: a blocked failure;
+  whole egress is paused. The budget counts 429s in a row on the egress, whatever page they
+  answer, so a rate-limited egress sends at most that many retries before it cools down. A
+  ``Retry-After`` beyond ``SCHOLAR_RATE_LIMIT_MAX_WAIT_SECONDS`` is a block at once. Retries
+  exhausted: a blocked failure;
 * CAPTCHA, ``/sorry/`` redirects and 403: a blocked failure at once. After
   ``SCHOLAR_BLOCKED_FAILURE_THRESHOLD`` blocked failures the egress cools down for
   ``SCHOLAR_BLOCKED_COOLDOWN_SECONDS`` (stored in the database, so other runs see it);
@@ -200,6 +202,7 @@ class ScholarCooldownMiddleware:
                 egress.cooldown_reason = None
                 egress.blocked_failures = 0
                 egress.network_failures = 0
+                egress.rate_limited = 0
 
     async def _sleep_within_budget(self, seconds: float) -> None:
         """Sleep, but never past the end of the run's time budget (``max_seconds``)."""
@@ -264,6 +267,7 @@ class ScholarCooldownMiddleware:
         if reason == blocks.OK:
             egress.blocked_failures = 0
             egress.network_failures = 0
+            egress.rate_limited = 0
             return response
         if reason not in blocks.BLOCK_REASONS:
             return response  # profile_unavailable, server_error…: the spider records them
@@ -279,10 +283,18 @@ class ScholarCooldownMiddleware:
         )
         now = pool.clock()
         if reason == blocks.BLOCKED_HTTP_429:
+            # The retry budget is the egress's as much as the page's: 429s in a row on other
+            # pages use it up too, so a rate-limited egress never sends more than
+            # SCHOLAR_RATE_LIMIT_RETRIES + 1 requests before it cools down.
+            egress.rate_limited += 1
             retries = int(request.meta.get(_META_429_RETRIES, 0))
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
             wait = max(self.rate_limit_backoff, retry_after or 0.0)
-            if retries < self.rate_limit_retries and wait <= self.rate_limit_max_wait:
+            if (
+                retries < self.rate_limit_retries
+                and egress.rate_limited <= self.rate_limit_retries
+                and wait <= self.rate_limit_max_wait
+            ):
                 egress.paused_until = max(egress.paused_until, now + wait)
                 self._inc("retry/rate_limited")
                 logger.info(

@@ -298,6 +298,34 @@ def test_block_stops_every_request_and_queues_the_rest(corpus: Corpus, database_
             assert f"Scholar cools down until {stored.until.isoformat(timespec='seconds')}" in log
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason", "sent"),
+    [
+        ("sorry429", "blocked_captcha", 1),
+        ("sorry_redirect", "blocked_sorry_redirect", 1),
+        ("captcha_inline", "blocked_captcha", 1),
+        ("403", "blocked_http_403", 1),
+        # the second 429 in a row, on the next page, uses up the budget (RETRIES=1): both
+        # pages that met a 429 are queued as rate-limited, the held-back retry included
+        ("429", "blocked_http_429_rate_limited", 2),
+    ],
+)
+def test_every_block_kind_starts_a_cooldown(
+    corpus: Corpus, tmp_path: Path, kind: str, reason: str, sent: int
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with ReplayServer(corpus, faults=[parse_fault(kind)]) as server:
+        status, log = crawl(server, database_url, "-a", ids_argument(corpus.ids))
+        assert status == 0, log[-3000:]
+        assert len(pages(server)) == sent  # and then nothing: every page waits
+    [activated] = events(log, "scholar.cooldown_activated")
+    assert activated["reason"] == reason
+    rows = queue_rows(database_url)
+    assert sorted(row.reason for row in rows.values()) == sorted(
+        [reason] * sent + ["cooldown"] * (len(corpus.ids) - sent)
+    )
+
+
 def test_wait_mode_sleeps_through_the_cooldown_and_goes_on(
     corpus: Corpus, database_url: str
 ) -> None:
