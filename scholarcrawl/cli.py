@@ -22,7 +22,6 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,19 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         cooldowns = CooldownStore(engine).active()
         queue = ContinuationQueue(engine)
         counts = queue.counts()
-        now = datetime.now(UTC)
-        # what `-a resume=due` would claim: queued rows whose time has come, and rows whose
-        # claim has lapsed (the run holding them died)
-        due = sum(
-            1
-            for entry in queue.entries()
-            if (entry.status == "queued" and entry.next_attempt_at <= now)
-            or (
-                entry.status == "claimed"
-                and entry.lease_expires_at is not None
-                and entry.lease_expires_at < now
-            )
-        )
+        due = len(queue.due())  # what `-a resume=due` would claim now
     finally:
         engine.dispose()
     if args.json:

@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 COOLDOWN_MODES = ("defer", "wait")
 NETWORK_ERROR = "network_error"
 META_EGRESS = "scholar_egress"
+META_REASON = "scholar_response_reason"  # what the classifier said of the response
 _META_LOCKED = "_scholar_egress_locked"
 _META_429_RETRIES = "scholar_rate_limit_retries"
 _META_NETWORK_RETRIES = "scholar_network_retries"
@@ -205,10 +206,9 @@ class ScholarCooldownMiddleware:
                 egress.rate_limited = 0
 
     async def _sleep_within_budget(self, seconds: float) -> None:
-        """Sleep, but never past the end of the run's time budget (``max_seconds``)."""
-        left = getattr(self.crawler.spider, "seconds_left", None)
-        budget = left() if left is not None else None
-        await async_sleep(seconds if budget is None else min(seconds, budget))
+        """The spider's budget-bounded sleep (``max_seconds``), or a plain one."""
+        sleep = getattr(self.crawler.spider, "sleep_within_budget", None)
+        await (sleep(seconds) if sleep is not None else async_sleep(seconds))
 
     def _budget_reason(self) -> str | None:
         check = getattr(self.crawler.spider, "budget_exhausted", None)
@@ -262,8 +262,8 @@ class ScholarCooldownMiddleware:
         egress = self._release(request, pool)
         if egress is None:
             return response
-        location = (response.headers.get("Location") or b"").decode("latin-1")
-        reason = blocks.classify(response.status, {"location": location}, response.body)
+        reason = blocks.classify_response(response)
+        request.meta[META_REASON] = reason  # the spider reads it instead of classifying again
         if reason == blocks.OK:
             egress.blocked_failures = 0
             egress.network_failures = 0

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
 
 OK = "ok"
 BLOCKED_HTTP_429 = "blocked_http_429_rate_limited"
@@ -76,3 +80,9 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> str:
     ):
         return PROFILE_UNAVAILABLE
     return OK
+
+
+def classify_response(response: Response) -> str:
+    """:func:`classify` for a Scrapy response (its ``Location`` header decoded as Latin-1)."""
+    location = (response.headers.get("Location") or b"").decode("latin-1")
+    return classify(response.status, {"location": location}, response.body)

@@ -39,6 +39,7 @@ from scholarcrawl.items import profile_item_from, publication_item_from
 from scholarcrawl.middlewares.cooldown import (
     COOLDOWN_MODES,
     META_EGRESS,
+    META_REASON,
     PageDeferred,
     async_sleep,
     retried_reason,
@@ -179,10 +180,6 @@ def parse_ids(
     return valid
 
 
-class _NothingStored(Exception):
-    """The database does not exist yet: nothing is queued."""
-
-
 def _sqlite_file_missing(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
@@ -266,6 +263,7 @@ class ScholarSpider(scrapy.Spider):
         self.ledger: Ledger | None = None
         self.cooldowns: CooldownStore | None = None
         self._engine: Engine | None = None
+        self._repository: Repository | None = None
         self._sortby_of: dict[str, str | None] = {}
         self._pages_requested = 0
         self._started = time.monotonic()
@@ -361,6 +359,7 @@ class ScholarSpider(scrapy.Spider):
             inc_stat=self._inc_raw,
         )
         self.cooldowns = CooldownStore(self._engine)
+        self._repository = Repository(self._engine)
         self.sync_cooldowns(force=True)
 
     def sync_cooldowns(self, force: bool = False) -> None:
@@ -404,9 +403,13 @@ class ScholarSpider(scrapy.Spider):
 
     def budget_exhausted(self) -> str | None:
         """``max_seconds`` when the run's time is up (pages not sent yet are queued)."""
-        if self.max_seconds is not None and time.monotonic() - self._started >= self.max_seconds:
-            return "max_seconds"
-        return None
+        left = self.seconds_left()
+        return "max_seconds" if left is not None and left <= 0 else None
+
+    async def sleep_within_budget(self, seconds: float) -> None:
+        """Sleep, but never past the end of the run's time budget (``max_seconds``)."""
+        left = self.seconds_left()
+        await async_sleep(seconds if left is None else min(seconds, left))
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
@@ -453,10 +456,7 @@ class ScholarSpider(scrapy.Spider):
                     self._deferred(scholar_id, cstart, "cooldown", until)
                 return
             logger.warning("Scholar cools down until %s (%s): waiting", when, ", ".join(reasons))
-            left = self.seconds_left()
-            await async_sleep(
-                until - time.time() if left is None else min(until - time.time(), left)
-            )
+            await self.sleep_within_budget(until - time.time())
             if self.budget_exhausted():
                 for scholar_id, cstart in plan:
                     self._deferred(scholar_id, cstart, "max_seconds", None)
@@ -500,24 +500,20 @@ class ScholarSpider(scrapy.Spider):
         """``dry_run``: the requests this run would start with; nothing sent, nothing written."""
         queued: dict[str, int] = {}
         due: list[tuple[str, int, str | None]] = []
-        engine = None
         url = resolve_database_url(self.crawler.settings)
-        try:
-            if _sqlite_file_missing(url):
-                raise _NothingStored
+        if not _sqlite_file_missing(url):  # connecting would create the file: nothing queued
             engine = make_engine(url)
-            queue = ContinuationQueue(engine)
-            for entry in queue.entries():
-                if entry.status in ("queued", "claimed"):
-                    queued[entry.scholar_id] = entry.cstart
-                    if entry.status == "queued" and entry.next_attempt_at <= datetime.now(UTC):
-                        due.append((entry.scholar_id, entry.cstart, entry.sortby))
-        except _NothingStored:
-            pass
-        except SQLAlchemyError as exc:
-            print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
-        finally:
-            if engine is not None:
+            try:
+                queue = ContinuationQueue(engine)
+                queued = {
+                    entry.scholar_id: entry.cstart
+                    for entry in queue.entries()
+                    if entry.status in ("queued", "claimed")
+                }
+                due = [(entry.scholar_id, entry.cstart, entry.sortby) for entry in queue.due()]
+            except SQLAlchemyError as exc:
+                print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
+            finally:
                 engine.dispose()
         planned: list[tuple[str, int, str | None]] = [
             (scholar_id, queued.get(scholar_id, 0), self.sortby) for scholar_id in self.scholar_ids
@@ -526,16 +522,18 @@ class ScholarSpider(scrapy.Spider):
             planned += [row for row in due if row[0] not in self.scholar_ids][: self.limit]
         print(f"dry run: {len(planned)} profiles; nothing is sent and nothing is written")
         for scholar_id, cstart, sortby in planned:
-            url = profile_url(
-                self.config.base_url,
-                scholar_id,
-                cstart=cstart,
-                pagesize=self.config.page_size,
-                language=self.config.language,
-                sortby=sortby,
-            )
-            print(f"dry run: would request {url}")
+            print(f"dry run: would request {self._page_url(scholar_id, cstart, sortby)}")
             self.progress.finish(scholar_id, progress.PENDING)
+
+    def _page_url(self, scholar_id: str, cstart: int, sortby: str | None) -> str:
+        return profile_url(
+            self.config.base_url,
+            scholar_id,
+            cstart=cstart,
+            pagesize=self.config.page_size,
+            language=self.config.language,
+            sortby=sortby,
+        )
 
     def page_request(self, scholar_id: str, cstart: int) -> scrapy.Request | None:
         """The request for one page (first pages outrank deeper ones), or None past max_pages."""
@@ -554,14 +552,7 @@ class ScholarSpider(scrapy.Spider):
         if cstart and self.config.pagination == "all":
             meta["dont_obey_robotstxt"] = True
         return scrapy.Request(
-            profile_url(
-                self.config.base_url,
-                scholar_id,
-                cstart=cstart,
-                pagesize=self.config.page_size,
-                language=self.config.language,
-                sortby=self._sortby_of.get(scholar_id, self.sortby),
-            ),
+            self._page_url(scholar_id, cstart, self._sortby_of.get(scholar_id, self.sortby)),
             callback=self.parse_page,
             errback=self.page_failed,
             priority=-page_index,
@@ -575,8 +566,8 @@ class ScholarSpider(scrapy.Spider):
         scholar_id: str = response.meta["scholar_id"]
         cstart: int = response.meta["cstart"]
         self._inc("page/fetched")
-        headers = {"location": (response.headers.get("Location") or b"").decode("latin-1")}
-        reason = blocks.classify(response.status, headers, response.body)
+        # classified once, by the cooldown middleware (here when it is not installed)
+        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
         if reason != blocks.OK:
             self._page_not_read(scholar_id, cstart, reason, response.url, response.meta)
             return
@@ -718,10 +709,10 @@ class ScholarSpider(scrapy.Spider):
         entry = self.progress.get(scholar_id)
         if entry.pages_fetched == 0 and status in (progress.DEFERRED, progress.CLAIMED_ELSEWHERE):
             return  # nothing fetched this run: the profile's row keeps its state
-        if self._engine is None:
+        if self._repository is None:
             return
         try:
-            Repository(self._engine).record_profile_outcome(
+            self._repository.record_profile_outcome(
                 scholar_id,
                 status=status,
                 reason=reason,

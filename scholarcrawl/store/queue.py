@@ -507,6 +507,16 @@ class ContinuationQueue(_Store):
         with self._read() as session:
             return [_entry(row) for row in session.scalars(query)]
 
+    def due(self) -> list[QueueEntry]:
+        """The rows :meth:`claim_due` would claim now, oldest first, without claiming them."""
+        query = (
+            select(ContinuationEntry)
+            .where(_due(self._now()))
+            .order_by(ContinuationEntry.next_attempt_at, ContinuationEntry.id)
+        )
+        with self._read() as session:
+            return [_entry(row) for row in session.scalars(query)]
+
     def counts(self) -> dict[str, int]:
         """Rows per status (statuses without rows are left out)."""
         with self._read() as session:

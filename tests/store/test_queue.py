@@ -343,6 +343,24 @@ def test_claim_due_takes_due_rows_oldest_first_up_to_the_limit(
     assert queue.counts() == {CLAIMED: 3, QUEUED: 1}
 
 
+def test_due_lists_what_claim_due_would_take_without_taking_it(
+    queue: ContinuationQueue, clock: Clock
+) -> None:
+    queue.defer(A, None, 100, "cooldown", not_before=at(30))
+    queue.defer(B, None, 200, "cooldown", not_before=at(10))
+    queue.defer(D, None, 400, "cooldown", not_before=at(1000))
+    queue.claim_profile(C, "dead", 20)  # lease until 20
+    queue.claim_profile("EEEEEEEEEEEJ", "alive", 1000)
+    clock.at(30)
+    assert [(e.scholar_id, e.status) for e in queue.due()] == [
+        (C, CLAIMED),  # its run died: next_attempt_at 0, lease lapsed at 20
+        (B, QUEUED),
+        (A, QUEUED),
+    ]
+    assert queue.counts() == {CLAIMED: 2, QUEUED: 3}  # nothing was claimed by looking
+    assert sorted(e.scholar_id for e in queue.claim_due("run-2", 60)) == sorted([A, B, C])
+
+
 def test_claim_due_brings_back_the_pages_of_a_killed_process(
     queue: ContinuationQueue, clock: Clock
 ) -> None:
