@@ -1,8 +1,10 @@
 """SQLAlchemy 2 models: the database schema (migrated with Alembic).
 
-Identity rules (see README, "How publications are identified"):
-- a publication is found first by any of its Scholar cluster ids (``cites=``), then by its
-  fingerprint (normalised title + year + first-author surname);
+Identity rules (see docs/identifiers.md, "How publications are identified"):
+- a publication is found by its own DOI, then its own arXiv id (``publication_identifiers``
+  with role ``self``), then any of its Scholar cluster ids (``cites=``), then its fingerprint
+  (normalised title + year + first-author surname), then the fingerprint of a publication
+  merged into it (``publication_merges``);
 - ``citation_for_view`` keys are per profile, so they live on the authorship, never on the
   publication.
 """
@@ -16,9 +18,11 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -92,8 +96,65 @@ class Publication(Base):
     # The profile whose row the descriptive fields come from: only that profile updates them,
     # so two profiles that word a venue differently never flip the row back and forth.
     source_scholar_id: Mapped[str | None] = mapped_column(String(12))
+    # How identifier resolution last ended for this paper (closed vocabulary, see
+    # scholarcrawl.resolver): resolved | no_match | uninformative | deferred | error | disabled
+    identifier_status: Mapped[str | None] = mapped_column(String(16))
+    identifier_error: Mapped[str | None] = mapped_column(Text)  # why the last try failed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PublicationIdentifier(Base):
+    """A DOI, arXiv id, PMID or PMCID of a publication, with where it came from.
+
+    ``role`` is ``self`` for an identifier of the version the Scholar row describes (it takes
+    part in identity: two publications with the same ``self`` DOI are one and are merged) and
+    ``version`` for another version of the same work (a journal row's arXiv preprint, a
+    preprint row's published DOI): publications sharing such a value are linked, not merged.
+    ``evidence`` holds what the decision rests on (matched text, component scores).
+    """
+
+    __tablename__ = "publication_identifiers"
+    __table_args__ = (
+        UniqueConstraint("publication_id", "kind", "value"),
+        Index("ix_publication_identifiers_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PublicationMerge(Base):
+    """Two publications found to be one (a shared DOI or arXiv id): what went where, and why.
+
+    The merged row is gone; its fingerprint stays here so that a later row with that
+    fingerprint finds the survivor.
+    """
+
+    __tablename__ = "publication_merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survivor_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+    merged_publication_id: Mapped[int] = mapped_column(Integer)
+    merged_fingerprint: Mapped[str] = mapped_column(String(32), index=True)
+    merged_title: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PublicationCluster(Base):
@@ -194,3 +255,32 @@ class Cooldown(Base):
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ApiCacheEntry(Base):
+    """A cached API answer, keyed by a fingerprint of the request (never of the contact e-mail)."""
+
+    __tablename__ = "api_cache"
+    __table_args__ = (UniqueConstraint("service", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    request_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ApiRuntimeState(Base):
+    """Per API service, shared by every process: the rate clock and the cooldown."""
+
+    __tablename__ = "api_runtime_state"
+
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cooldown_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cooldown_reason: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

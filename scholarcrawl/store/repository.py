@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,8 @@ from scholarcrawl.store.models import (
     CrawlRun,
     Publication,
     PublicationCluster,
+    PublicationIdentifier,
+    PublicationMerge,
     Scholar,
 )
 
@@ -46,6 +48,8 @@ SCHOLAR_DATA_FIELDS = (
     "coauthors",
 )
 PUBLICATION_DATA_FIELDS = ("title", "authors", "venue", "year", "merged")
+#: Identifier kinds that make two publications one when both hold the same value as ``self``.
+IDENTITY_KINDS = ("doi", "arxiv")
 
 
 def utcnow() -> datetime:
@@ -72,6 +76,42 @@ class PublicationChange:
     publication: Change
     authorship: Change
     snapshot_added: bool
+    identifiers_added: int = 0
+    merged: tuple[int, ...] = ()  # ids of publications merged into this one
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierRecord:
+    """A stored identifier of a publication."""
+
+    kind: str
+    value: str
+    role: str
+    source: str
+    confidence: float
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPublication:
+    """What the database already knows of a paper, found by the same rules as the store."""
+
+    publication_id: int
+    identifier_status: str | None
+    identifiers: tuple[IdentifierRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRecord:
+    survivor_id: int
+    survivor_title: str
+    merged_publication_id: int
+    merged_fingerprint: str
+    merged_title: str
+    reason: str
+    evidence: dict[str, Any]
+    run_id: str | None
+    merged_at: datetime
 
 
 def _apply(row: Any, values: Mapping[str, Any]) -> bool:
@@ -218,7 +258,11 @@ class Repository:
         now = utcnow()
         scholar_id = values["scholar_id"]
         cluster_ids: list[str] = list(values.get("cluster_ids") or [])
+        identifiers: list[Mapping[str, Any]] = list(values.get("identifiers") or [])
+        self_ids = _self_identity(identifiers)
         data = {key: values[key] for key in PUBLICATION_DATA_FIELDS}
+        status = values.get("identifier_status")
+        error = values.get("identifier_error")
         with self.session() as session:
             if session.get(Scholar, scholar_id) is None:
                 session.add(
@@ -232,13 +276,17 @@ class Repository:
                     )
                 )
                 session.flush()
-            publication = self._find_publication(session, cluster_ids, values["fingerprint"])
+            found = self._find_all(session, self_ids, cluster_ids, values["fingerprint"])
+            publication = found[0] if found else None
+            merged: list[int] = []
             if publication is None:
                 publication = Publication(
                     fingerprint=values["fingerprint"],
                     normalized_title=normalise_title(values["title"]),
                     cluster_ids=sorted(cluster_ids),
                     source_scholar_id=scholar_id,
+                    identifier_status=status,
+                    identifier_error=error,
                     created_at=now,
                     updated_at=now,
                     **data,
@@ -247,6 +295,13 @@ class Repository:
                 session.flush()
                 pub_change = Change(inserted=True)
             else:
+                # Every other publication this row's keys lead to is the same paper, unless
+                # the two hold different identities of the same kind (an erratum's DOI).
+                for other in found[1:]:
+                    key = self._merge_key(session, publication, other, self_ids)
+                    if key is not None:
+                        self._merge(session, publication, other, key, run_id, now)
+                        merged.append(other.id)
                 pub_updated = False
                 if publication.source_scholar_id in (None, scholar_id):
                     data["normalized_title"] = normalise_title(values["title"])
@@ -256,30 +311,276 @@ class Repository:
                 if merged_clusters != sorted(publication.cluster_ids or []):
                     publication.cluster_ids = merged_clusters
                     pub_updated = True
-                if pub_updated:
+                if status is not None and _status_rank(status) >= _status_rank(
+                    publication.identifier_status
+                ):
+                    changes = {"identifier_status": status, "identifier_error": error}
+                    pub_updated = _apply(publication, changes) or pub_updated
+                if pub_updated or merged:
                     publication.updated_at = now
-                pub_change = Change(updated=pub_updated)
+                pub_change = Change(updated=pub_updated or bool(merged))
             self._add_clusters(session, publication.id, cluster_ids)
+            added = self._add_identifiers(session, publication.id, identifiers, run_id, now)
             authorship_change = self._upsert_authorship(session, publication.id, values, now)
             snapshot_added = self._snapshot(
                 session, publication.id, scholar_id, run_id, values["citations"], now
             )
-            return PublicationChange(publication.id, pub_change, authorship_change, snapshot_added)
+            return PublicationChange(
+                publication.id,
+                pub_change,
+                authorship_change,
+                snapshot_added,
+                added,
+                tuple(merged),
+            )
 
-    @staticmethod
-    def _find_publication(
-        session: Session, cluster_ids: Sequence[str], fingerprint: str
-    ) -> Publication | None:
+    def _find_all(
+        self,
+        session: Session,
+        self_ids: Sequence[tuple[str, str]],
+        cluster_ids: Sequence[str],
+        fingerprint: str,
+    ) -> list[Publication]:
+        """Publications this row's keys lead to, by rule order: DOI, arXiv, cluster, fingerprint.
+
+        The first is the one the row belongs to; the others are candidates for a merge.
+        """
+        ids: list[int] = []
+        for kind in IDENTITY_KINDS:
+            values = [value for k, value in self_ids if k == kind]
+            if values:
+                ids.extend(
+                    session.scalars(
+                        select(PublicationIdentifier.publication_id)
+                        .where(
+                            PublicationIdentifier.kind == kind,
+                            PublicationIdentifier.value.in_(values),
+                            PublicationIdentifier.role == "self",
+                        )
+                        .order_by(PublicationIdentifier.publication_id)
+                    )
+                )
         if cluster_ids:
-            publication_id = session.scalar(
-                select(PublicationCluster.publication_id)
-                .where(PublicationCluster.cluster_id.in_(cluster_ids))
-                .order_by(PublicationCluster.publication_id)
+            ids.extend(
+                session.scalars(
+                    select(PublicationCluster.publication_id)
+                    .where(PublicationCluster.cluster_id.in_(cluster_ids))
+                    .order_by(PublicationCluster.publication_id)
+                )
+            )
+        by_fingerprint = session.scalar(
+            select(Publication.id).where(Publication.fingerprint == fingerprint)
+        )
+        if by_fingerprint is None:
+            # a paper merged into another keeps its fingerprint as an alias of the survivor
+            by_fingerprint = session.scalar(
+                select(PublicationMerge.survivor_id)
+                .where(PublicationMerge.merged_fingerprint == fingerprint)
+                .order_by(PublicationMerge.id.desc())
                 .limit(1)
             )
-            if publication_id is not None:
-                return session.get(Publication, publication_id)
-        return session.scalar(select(Publication).where(Publication.fingerprint == fingerprint))
+        if by_fingerprint is not None:
+            ids.append(by_fingerprint)
+        out: list[Publication] = []
+        for publication_id in dict.fromkeys(ids):
+            publication = session.get(Publication, publication_id)
+            if publication is not None:
+                out.append(publication)
+        return out
+
+    def find_known(
+        self,
+        identifiers: Sequence[Mapping[str, Any]],
+        cluster_ids: Sequence[str],
+        fingerprint: str,
+    ) -> KnownPublication | None:
+        """The stored paper a row belongs to (same rules as the store), with its identifiers."""
+        with self.session() as session:
+            found = self._find_all(session, _self_identity(identifiers), cluster_ids, fingerprint)
+            if not found:
+                return None
+            publication = found[0]
+            rows = session.scalars(
+                select(PublicationIdentifier)
+                .where(PublicationIdentifier.publication_id == publication.id)
+                .order_by(PublicationIdentifier.id)
+            )
+            return KnownPublication(
+                publication.id,
+                publication.identifier_status,
+                tuple(_identifier_record(row) for row in rows),
+            )
+
+    @staticmethod
+    def _merge_key(
+        session: Session,
+        survivor: Publication,
+        other: Publication,
+        self_ids: Sequence[tuple[str, str]],
+    ) -> dict[str, Any] | None:
+        """Why ``other`` is ``survivor``'s paper, or None when their identities conflict."""
+        rows = session.scalars(
+            select(PublicationIdentifier).where(
+                PublicationIdentifier.publication_id.in_((survivor.id, other.id)),
+                PublicationIdentifier.role == "self",
+                PublicationIdentifier.kind.in_(IDENTITY_KINDS),
+            )
+        )
+        held: dict[int, dict[str, set[str]]] = {survivor.id: {}, other.id: {}}
+        for row in rows:
+            held[row.publication_id].setdefault(row.kind, set()).add(row.value)
+        for kind, value in self_ids:
+            held[survivor.id].setdefault(kind, set()).add(value)
+        mine, theirs = held[survivor.id], held[other.id]
+        for kind in IDENTITY_KINDS:
+            if mine.get(kind) and theirs.get(kind) and not mine[kind] & theirs[kind]:
+                return None  # two different DOIs (or arXiv ids): two works, never merged
+        for kind in IDENTITY_KINDS:
+            shared = sorted(mine.get(kind, set()) & theirs.get(kind, set()))
+            if shared:
+                return {"reason": f"shared_{kind}", "kind": kind, "value": shared[0]}
+        for kind, value in self_ids:
+            # this row carries the identity the survivor holds, and its clusters or
+            # fingerprint lead to ``other``: the row links the two
+            return {"reason": f"row_links_{kind}", "kind": kind, "value": value}
+        if set(survivor.cluster_ids or []) & set(other.cluster_ids or []):
+            return {"reason": "shared_cluster", "kind": "cluster", "value": ""}
+        return {"reason": "shared_row_keys", "kind": "cluster_or_fingerprint", "value": ""}
+
+    @staticmethod
+    def _merge(
+        session: Session,
+        survivor: Publication,
+        other: Publication,
+        key: Mapping[str, Any],
+        run_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Fold ``other`` into ``survivor``: authorships, history, clusters, identifiers follow."""
+        mine = set(
+            session.scalars(
+                select(Authorship.scholar_id).where(Authorship.publication_id == survivor.id)
+            )
+        )
+        for authorship in session.scalars(
+            select(Authorship).where(Authorship.publication_id == other.id)
+        ).all():
+            if authorship.scholar_id in mine:
+                session.delete(authorship)  # the profile lists both: one authorship stays
+            else:
+                authorship.publication_id = survivor.id
+        taken = set(
+            session.execute(
+                select(CitationSnapshot.scholar_id, CitationSnapshot.run_id).where(
+                    CitationSnapshot.publication_id == survivor.id
+                )
+            )
+        )
+        for snapshot in session.scalars(
+            select(CitationSnapshot).where(CitationSnapshot.publication_id == other.id)
+        ).all():
+            if (snapshot.scholar_id, snapshot.run_id) in taken:
+                session.delete(snapshot)
+            else:
+                snapshot.publication_id = survivor.id
+        session.execute(
+            update(PublicationCluster)
+            .where(PublicationCluster.publication_id == other.id)
+            .values(publication_id=survivor.id)
+        )
+        held = set(
+            session.execute(
+                select(PublicationIdentifier.kind, PublicationIdentifier.value).where(
+                    PublicationIdentifier.publication_id == survivor.id
+                )
+            )
+        )
+        for identifier in session.scalars(
+            select(PublicationIdentifier).where(PublicationIdentifier.publication_id == other.id)
+        ).all():
+            if (identifier.kind, identifier.value) in held:
+                session.delete(identifier)
+            else:
+                identifier.publication_id = survivor.id
+        session.execute(
+            update(PublicationMerge)
+            .where(PublicationMerge.survivor_id == other.id)
+            .values(survivor_id=survivor.id)
+        )
+        survivor.cluster_ids = sorted(
+            set(survivor.cluster_ids or []) | set(other.cluster_ids or [])
+        )
+        session.add(
+            PublicationMerge(
+                survivor_id=survivor.id,
+                merged_publication_id=other.id,
+                merged_fingerprint=other.fingerprint,
+                merged_title=other.title,
+                reason=str(key["reason"]),
+                evidence={
+                    "kind": key["kind"],
+                    "value": key["value"],
+                    "survivor_fingerprint": survivor.fingerprint,
+                    "merged_year": other.year,
+                    "merged_authors": other.authors,
+                    "merged_venue": other.venue,
+                },
+                run_id=run_id,
+                merged_at=now,
+            )
+        )
+        session.flush()
+        session.execute(delete(Publication).where(Publication.id == other.id))
+        session.expunge(other)
+
+    @staticmethod
+    def _add_identifiers(
+        session: Session,
+        publication_id: int,
+        identifiers: Sequence[Mapping[str, Any]],
+        run_id: str | None,
+        now: datetime,
+    ) -> int:
+        """Insert new identifiers; a known one is updated only by a more confident finding."""
+        if not identifiers:
+            return 0
+        existing = {
+            (row.kind, row.value): row
+            for row in session.scalars(
+                select(PublicationIdentifier).where(
+                    PublicationIdentifier.publication_id == publication_id
+                )
+            )
+        }
+        added = 0
+        for ident in identifiers:
+            key = (str(ident["kind"]), str(ident["value"]))
+            row = existing.get(key)
+            confidence = float(ident["confidence"])
+            if row is None:
+                row = PublicationIdentifier(
+                    publication_id=publication_id,
+                    kind=key[0],
+                    value=key[1],
+                    role=str(ident.get("role") or "self"),
+                    source=str(ident["source"]),
+                    confidence=confidence,
+                    evidence=dict(ident.get("evidence") or {}),
+                    run_id=run_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                existing[key] = row
+                added += 1
+            elif confidence > row.confidence:
+                row.role = str(ident.get("role") or row.role)
+                row.source = str(ident["source"])
+                row.confidence = confidence
+                row.evidence = dict(ident.get("evidence") or {})
+                row.run_id = run_id
+                row.updated_at = now
+        return added
 
     @staticmethod
     def _add_clusters(session: Session, publication_id: int, cluster_ids: Sequence[str]) -> None:
@@ -394,3 +695,104 @@ class Repository:
                 .order_by(Authorship.position, Publication.id)
             )
             return [(pub, auth) for pub, auth in rows]
+
+    def identifiers_of(self, publication_id: int) -> list[IdentifierRecord]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(PublicationIdentifier)
+                .where(PublicationIdentifier.publication_id == publication_id)
+                .order_by(PublicationIdentifier.kind, PublicationIdentifier.value)
+            )
+            return [_identifier_record(row) for row in rows]
+
+    def versions_of(self, publication_id: int) -> list[tuple[int, str, str]]:
+        """Other publications sharing an identifier with this one: (id, kind, value).
+
+        A preprint row and its journal row stay two publications; this is their link.
+        """
+        with self.session() as session:
+            mine = select(PublicationIdentifier.kind, PublicationIdentifier.value).where(
+                PublicationIdentifier.publication_id == publication_id
+            )
+            pairs = set(session.execute(mine))
+            if not pairs:
+                return []
+            rows = session.execute(
+                select(
+                    PublicationIdentifier.publication_id,
+                    PublicationIdentifier.kind,
+                    PublicationIdentifier.value,
+                ).where(
+                    PublicationIdentifier.publication_id != publication_id,
+                    PublicationIdentifier.value.in_({value for _, value in pairs}),
+                )
+            )
+            return sorted((pid, kind, value) for pid, kind, value in rows if (kind, value) in pairs)
+
+    def merges(self, limit: int | None = None) -> list[MergeRecord]:
+        """Recorded merges, newest first."""
+        with self.session() as session:
+            query = (
+                select(PublicationMerge, Publication.title)
+                .join(Publication, Publication.id == PublicationMerge.survivor_id)
+                .order_by(PublicationMerge.id.desc())
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            return [
+                MergeRecord(
+                    merge.survivor_id,
+                    title,
+                    merge.merged_publication_id,
+                    merge.merged_fingerprint,
+                    merge.merged_title,
+                    merge.reason,
+                    dict(merge.evidence or {}),
+                    merge.run_id,
+                    merge.merged_at,
+                )
+                for merge, title in session.execute(query)
+            ]
+
+    def identifier_counts(self) -> dict[str, int]:
+        """Publications by identifier status, and identifiers by kind and source."""
+        with self.session() as session:
+            out: dict[str, int] = {}
+            for status, count in session.execute(
+                select(Publication.identifier_status, func.count()).group_by(
+                    Publication.identifier_status
+                )
+            ):
+                out[f"status/{status or 'unknown'}"] = int(count)
+            for kind, source, count in session.execute(
+                select(
+                    PublicationIdentifier.kind, PublicationIdentifier.source, func.count()
+                ).group_by(PublicationIdentifier.kind, PublicationIdentifier.source)
+            ):
+                out[f"{kind}/{source}"] = int(count)
+            out["merges"] = int(
+                session.scalar(select(func.count()).select_from(PublicationMerge)) or 0
+            )
+            return out
+
+
+# Resolution outcomes, weakest first: a later run never replaces "resolved" by a weaker one.
+_STATUS_ORDER = ("disabled", "deferred", "error", "uninformative", "no_match", "resolved")
+
+
+def _status_rank(status: str | None) -> int:
+    return _STATUS_ORDER.index(status) if status in _STATUS_ORDER else -1
+
+
+def _self_identity(identifiers: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (str(ident["kind"]), str(ident["value"]))
+        for ident in identifiers
+        if ident.get("role", "self") == "self" and ident["kind"] in IDENTITY_KINDS
+    ]
+
+
+def _identifier_record(row: PublicationIdentifier) -> IdentifierRecord:
+    return IdentifierRecord(
+        row.kind, row.value, row.role, row.source, row.confidence, dict(row.evidence or {})
+    )

@@ -1,0 +1,224 @@
+"""Request controls shared by every process: the API rate clock, cooldowns and the query cache.
+
+``api_runtime_state`` holds one row per service (``arxiv``, ``crossref``, later ``unpaywall``):
+the earliest time the next request may leave (``next_allowed_at``) and the end of a cooldown
+after a 429. A process *reserves* a send time: in one transaction it reads the row, takes
+``max(now, next_allowed_at, cooldown_until)`` and moves ``next_allowed_at`` one interval past
+it, so two processes never get send times closer than the interval. On PostgreSQL the row is
+locked (``FOR UPDATE``); on SQLite the transaction takes the write lock first
+(``BEGIN IMMEDIATE``).
+
+``api_cache`` holds answers by a fingerprint of the request (service, method, URL without the
+contact e-mail), with an expiry (``API_CACHE_TTL_DAYS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from scholarcrawl.store.models import ApiCacheEntry, ApiRuntimeState
+from scholarcrawl.store.queue import _Store, _utc_in, _utc_out, _utc_out_opt
+from scholarcrawl.store.repository import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A send time granted by the rate clock."""
+
+    service: str
+    send_at: datetime
+    wait_seconds: float  # from now until send_at
+    cooldown_remaining_seconds: float  # of a cooldown in force when reserving (0 when none)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    service: str
+    next_allowed_at: datetime
+    cooldown_until: datetime | None
+    cooldown_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    status: int
+    content_type: str | None
+    body: bytes
+    fetched_at: datetime
+    expires_at: datetime
+
+
+class ApiClock(_Store):
+    """The per-service rate clock and cooldowns (``ARXIV_*``, ``CROSSREF_*`` intervals)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(engine, clock)
+
+    def reserve(self, service: str, interval_seconds: float) -> Reservation:
+        """Take the next send time of ``service``, ``interval_seconds`` after the last one."""
+        if interval_seconds < 0:
+            raise ValueError(f"interval_seconds must be >= 0, not {interval_seconds}")
+        try:
+            return self._reserve(service, interval_seconds)
+        except IntegrityError:  # two processes created the row at once: the row exists now
+            return self._reserve(service, interval_seconds)
+
+    def _reserve(self, service: str, interval_seconds: float) -> Reservation:
+        now = self._now()
+        with self._write() as session:
+            row = session.get(ApiRuntimeState, service, with_for_update=True)
+            if row is None:
+                row = ApiRuntimeState(service=service, next_allowed_at=now, updated_at=now)
+                session.add(row)
+                session.flush()
+            send_at = max(now, _utc_out(row.next_allowed_at))
+            cooldown_until = _utc_out_opt(row.cooldown_until)
+            cooldown_remaining = 0.0
+            if cooldown_until is not None and cooldown_until > now:
+                cooldown_remaining = (cooldown_until - now).total_seconds()
+                send_at = max(send_at, cooldown_until)
+            row.next_allowed_at = send_at + timedelta(seconds=interval_seconds)
+            row.updated_at = now
+            return Reservation(
+                service, send_at, (send_at - now).total_seconds(), cooldown_remaining
+            )
+
+    def state(self, service: str) -> ServiceState | None:
+        with self._read() as session:
+            row = session.get(ApiRuntimeState, service)
+            if row is None:
+                return None
+            return ServiceState(
+                row.service,
+                _utc_out(row.next_allowed_at),
+                _utc_out_opt(row.cooldown_until),
+                row.cooldown_reason,
+            )
+
+    def cooldown_remaining(self, service: str) -> float:
+        """Seconds left of the cooldown of ``service`` (0 when none is in force)."""
+        state = self.state(service)
+        if state is None or state.cooldown_until is None:
+            return 0.0
+        return max(0.0, (state.cooldown_until - self._now()).total_seconds())
+
+    def activate_cooldown(self, service: str, until: datetime, reason: str) -> datetime:
+        """No request of ``service`` before ``until`` (a later cooldown in force is kept)."""
+        until = _utc_in(until, "until")
+        try:
+            return self._activate(service, until, reason)
+        except IntegrityError:
+            return self._activate(service, until, reason)
+
+    def _activate(self, service: str, until: datetime, reason: str) -> datetime:
+        now = self._now()
+        with self._write() as session:
+            row = session.get(ApiRuntimeState, service, with_for_update=True)
+            if row is None:
+                row = ApiRuntimeState(service=service, next_allowed_at=now, updated_at=now)
+                session.add(row)
+            current = _utc_out_opt(row.cooldown_until)
+            if current is None or current < until:
+                row.cooldown_until = until
+                row.cooldown_reason = reason
+            row.updated_at = now
+            session.flush()
+            return _utc_out(row.cooldown_until) if row.cooldown_until is not None else until
+
+    def states(self) -> list[ServiceState]:
+        with self._read() as session:
+            rows = session.scalars(select(ApiRuntimeState).order_by(ApiRuntimeState.service))
+            return [
+                ServiceState(
+                    r.service,
+                    _utc_out(r.next_allowed_at),
+                    _utc_out_opt(r.cooldown_until),
+                    r.cooldown_reason,
+                )
+                for r in rows
+            ]
+
+
+class ApiCache(_Store):
+    """Answers of API requests by request fingerprint, until they expire."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(engine, clock)
+
+    def get(self, service: str, fingerprint: str) -> CachedAnswer | None:
+        """The unexpired answer for this request, or None."""
+        now = self._now()
+        with self._read() as session:
+            row = session.scalars(
+                select(ApiCacheEntry).where(
+                    ApiCacheEntry.service == service,
+                    ApiCacheEntry.fingerprint == fingerprint,
+                    ApiCacheEntry.expires_at > now,
+                )
+            ).one_or_none()
+            if row is None:
+                return None
+            return CachedAnswer(
+                row.status,
+                row.content_type,
+                bytes(row.body),
+                _utc_out(row.fetched_at),
+                _utc_out(row.expires_at),
+            )
+
+    def put(
+        self,
+        service: str,
+        fingerprint: str,
+        request_url: str,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        ttl: timedelta,
+    ) -> None:
+        """Store (or replace) the answer for this request."""
+        try:
+            self._put(service, fingerprint, request_url, status, content_type, body, ttl)
+        except IntegrityError:  # another process stored the same request at the same time
+            self._put(service, fingerprint, request_url, status, content_type, body, ttl)
+
+    def _put(
+        self,
+        service: str,
+        fingerprint: str,
+        request_url: str,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        ttl: timedelta,
+    ) -> None:
+        now = self._now()
+        with self._write() as session:
+            row = session.scalars(
+                select(ApiCacheEntry).where(
+                    ApiCacheEntry.service == service, ApiCacheEntry.fingerprint == fingerprint
+                )
+            ).one_or_none()
+            if row is None:
+                row = ApiCacheEntry(service=service, fingerprint=fingerprint)
+                session.add(row)
+            row.request_url = request_url
+            row.status = status
+            row.content_type = content_type
+            row.body = body
+            row.fetched_at = now
+            row.expires_at = now + ttl
+
+    def purge_expired(self) -> int:
+        """Delete expired answers; how many went."""
+        now = self._now()
+        with self._write() as session:
+            result = session.connection().execute(
+                delete(ApiCacheEntry).where(ApiCacheEntry.expires_at <= now)
+            )
+            return int(result.rowcount)

@@ -1,0 +1,433 @@
+"""Identity by DOI / arXiv / cluster / fingerprint, merges, version links, the API rate clock
+and cache: on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, select
+
+from scholarcrawl.fingerprint import publication_fingerprint
+from scholarcrawl.store.apistate import ApiCache, ApiClock
+from scholarcrawl.store.db import current_revision, make_engine, upgrade
+from scholarcrawl.store.models import (
+    Authorship,
+    Base,
+    CitationSnapshot,
+    CrawlRun,
+    Publication,
+    PublicationCluster,
+    PublicationIdentifier,
+)
+from scholarcrawl.store.repository import Repository, utcnow
+from tests.store.test_queue import Clock, alembic_config, at
+
+A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
+NEW_TABLES = ("publication_identifiers", "publication_merges", "api_cache", "api_runtime_state")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def repo(engine: Engine) -> Repository:
+    repository = Repository(engine)
+    with repository.session() as session:  # the runs the tests name
+        for run_id in ("run-1", "run-2", "run-3", "run-4", "r"):
+            session.add(
+                CrawlRun(
+                    id=run_id,
+                    spider="scholar",
+                    arguments={},
+                    status="completed",
+                    stats={},
+                    started_at=utcnow(),
+                )
+            )
+    return repository
+
+
+def ident(
+    kind: str, value: str, role: str = "self", source: str = "crossref", confidence: float = 0.95
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "value": value,
+        "role": role,
+        "source": source,
+        "confidence": confidence,
+        "evidence": {"title": confidence},
+    }
+
+
+def pub(scholar_id: str, title: str, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "scholar_id": scholar_id,
+        "title": title,
+        "authors": "A Author, B Other",
+        "venue": "Journal of Tests 1 (2), 3-4",
+        "year": 2020,
+        "citations": 10,
+        "merged": False,
+        "cluster_ids": [],
+        "scholar_pub_key": f"{scholar_id}:{title[:12]}",
+        "position": 1,
+        "identifiers": [],
+        "identifier_status": None,
+    }
+    values.update(overrides)
+    values["fingerprint"] = publication_fingerprint(
+        values["title"], values["year"], values["authors"]
+    )
+    return values
+
+
+def publications(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                select(Publication.id, Publication.title).order_by(Publication.id)
+            )
+        ]  # type: ignore[misc]
+
+
+# --- identity -------------------------------------------------------------------------------
+
+
+def test_a_shared_doi_makes_two_differently_worded_rows_one_publication(
+    repo: Repository, engine: Engine
+) -> None:
+    first = repo.upsert_publication(
+        pub(
+            A,
+            "Deep residual learning for image recognition",
+            identifiers=[ident("doi", "10.1109/cvpr.2016.90")],
+        ),
+        "run-1",
+    )
+    # another profile words it differently and dates it a year later: another fingerprint
+    second = repo.upsert_publication(
+        pub(
+            B,
+            "Deep Residual Learning for Image Recognition (CVPR)",
+            year=2016,
+            identifiers=[ident("doi", "10.1109/cvpr.2016.90")],
+        ),
+        "run-1",
+    )
+    assert second.publication_id == first.publication_id
+    assert second.publication.updated is False or second.publication.inserted is False
+    assert len(publications(engine)) == 1
+    assert {row.scholar_id for row in _authorships(engine)} == {A, B}
+
+
+def test_publications_stored_apart_are_merged_when_a_row_links_them(
+    repo: Repository, engine: Engine
+) -> None:
+    # run 1: APIs off, two profiles list the paper with different years (two fingerprints)
+    one = repo.upsert_publication(
+        pub(A, "Graph kernels revisited", year=2019, cluster_ids=["111"]), "run-1"
+    )
+    two = repo.upsert_publication(
+        pub(B, "Graph kernels revisited", year=2020, cluster_ids=["222"]), "run-1"
+    )
+    assert one.publication_id != two.publication_id
+    # run 2: both rows resolve to the same DOI
+    repo.upsert_publication(
+        pub(
+            A,
+            "Graph kernels revisited",
+            year=2019,
+            cluster_ids=["111"],
+            identifiers=[ident("doi", "10.1/gk")],
+        ),
+        "run-2",
+    )
+    result = repo.upsert_publication(
+        pub(
+            B,
+            "Graph kernels revisited",
+            year=2020,
+            cluster_ids=["222"],
+            citations=12,
+            identifiers=[ident("doi", "10.1/gk")],
+        ),
+        "run-2",
+    )
+    assert result.publication_id == one.publication_id
+    assert result.merged == (two.publication_id,)
+    assert [pid for pid, _ in publications(engine)] == [one.publication_id]
+    # authorships, citation history and clusters followed the survivor
+    assert {(a.scholar_id, a.publication_id) for a in _authorships(engine)} == {
+        (A, one.publication_id),
+        (B, one.publication_id),
+    }
+    with engine.connect() as connection:
+        snapshots = connection.execute(
+            select(
+                CitationSnapshot.publication_id,
+                CitationSnapshot.scholar_id,
+                CitationSnapshot.citations,
+            )
+        ).all()
+        clusters = connection.execute(
+            select(PublicationCluster.cluster_id, PublicationCluster.publication_id)
+        ).all()
+    assert {row[0] for row in snapshots} == {one.publication_id}
+    assert (one.publication_id, B, 12) in [tuple(r) for r in snapshots]
+    assert sorted(tuple(r) for r in clusters) == [
+        ("111", one.publication_id),
+        ("222", one.publication_id),
+    ]
+    # the merge is recorded, with its reason and what the merged row was
+    merge = repo.merges()[0]
+    assert merge.survivor_id == one.publication_id
+    assert merge.merged_publication_id == two.publication_id
+    assert merge.reason in ("shared_doi", "row_links_doi")
+    assert merge.evidence["value"] == "10.1/gk"
+    assert merge.evidence["merged_year"] == 2020
+    # a later row with the merged fingerprint finds the survivor, even without identifiers
+    again = repo.upsert_publication(pub(B, "Graph kernels revisited", year=2020), "run-3")
+    assert again.publication_id == one.publication_id
+    assert len(publications(engine)) == 1
+
+
+def test_two_different_dois_are_never_merged(repo: Repository, engine: Engine) -> None:
+    # an erratum has its own DOI; Scholar may put it under the same cluster
+    paper = repo.upsert_publication(
+        pub(
+            A, "Quantum walks on graphs", cluster_ids=["77"], identifiers=[ident("doi", "10.1/qw")]
+        ),
+        "run-1",
+    )
+    erratum = repo.upsert_publication(
+        pub(
+            B,
+            "Erratum: Quantum walks on graphs",
+            cluster_ids=["78"],
+            identifiers=[ident("doi", "10.1/qw-err")],
+        ),
+        "run-1",
+    )
+    assert paper.publication_id != erratum.publication_id
+    # a row carrying the erratum's DOI but the paper's cluster goes to the erratum; no merge
+    linked = repo.upsert_publication(
+        pub(
+            B,
+            "Erratum: Quantum walks on graphs",
+            cluster_ids=["77", "78"],
+            identifiers=[ident("doi", "10.1/qw-err")],
+        ),
+        "run-2",
+    )
+    assert linked.publication_id == erratum.publication_id
+    assert linked.merged == ()
+    assert len(publications(engine)) == 2
+    assert repo.merges() == []
+
+
+def test_a_preprint_and_its_journal_version_are_linked_not_merged(
+    repo: Repository, engine: Engine
+) -> None:
+    preprint = repo.upsert_publication(
+        pub(
+            A,
+            "Sparse attention transformers",
+            year=2019,
+            venue="arXiv preprint arXiv:1904.10509",
+            identifiers=[ident("arxiv", "1904.10509", source="local", confidence=1.0)],
+        ),
+        "run-1",
+    )
+    journal = repo.upsert_publication(
+        pub(
+            B,
+            "Sparse attention transformers",
+            year=2021,
+            venue="Journal of ML 3",
+            identifiers=[
+                ident("doi", "10.5/jml.3"),
+                ident("arxiv", "1904.10509", role="version", source="arxiv"),
+            ],
+        ),
+        "run-1",
+    )
+    assert preprint.publication_id != journal.publication_id
+    assert repo.versions_of(preprint.publication_id) == [
+        (journal.publication_id, "arxiv", "1904.10509")
+    ]
+    assert repo.merges() == []
+
+
+def test_identifiers_are_stored_once_and_upgraded_by_a_more_confident_finding(
+    repo: Repository, engine: Engine
+) -> None:
+    row = pub(
+        A,
+        "Robust estimation",
+        identifiers=[ident("doi", "10.9/re", confidence=0.85)],
+        identifier_status="resolved",
+    )
+    first = repo.upsert_publication(row, "run-1")
+    assert first.identifiers_added == 1
+    again = repo.upsert_publication(row, "run-2")
+    assert again.identifiers_added == 0
+    better = dict(row, identifiers=[ident("doi", "10.9/re", source="local", confidence=1.0)])
+    repo.upsert_publication(better, "run-3")
+    stored = repo.identifiers_of(first.publication_id)
+    assert [(i.kind, i.value, i.source, i.confidence) for i in stored] == [
+        ("doi", "10.9/re", "local", 1.0)
+    ]
+    # a weaker outcome never replaces "resolved"
+    repo.upsert_publication(dict(row, identifiers=[], identifier_status="deferred"), "run-4")
+    known = repo.find_known([], [], row["fingerprint"])
+    assert known is not None and known.identifier_status == "resolved"
+    assert repo.identifier_counts()["status/resolved"] == 1
+
+
+def test_find_known_follows_the_store_rules(repo: Repository) -> None:
+    stored = repo.upsert_publication(
+        pub(
+            A,
+            "Signal processing on graphs",
+            cluster_ids=["5"],
+            identifiers=[ident("doi", "10.2/spg")],
+        ),
+        "r",
+    )
+    by_doi = repo.find_known([ident("doi", "10.2/spg")], [], "0" * 32)
+    by_cluster = repo.find_known([], ["5"], "0" * 32)
+    assert by_doi is not None and by_cluster is not None
+    assert by_doi.publication_id == by_cluster.publication_id == stored.publication_id
+    assert [i.value for i in by_doi.identifiers] == ["10.2/spg"]
+    assert repo.find_known([], ["6"], "0" * 32) is None
+
+
+def _authorships(engine: Engine) -> list[Authorship]:
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        return list(session.scalars(select(Authorship)))
+
+
+# --- rate clock and cache ---------------------------------------------------------------------
+
+
+def test_the_rate_clock_spaces_reservations_and_honours_cooldowns(engine: Engine) -> None:
+    clock = Clock()
+    rate = ApiClock(engine, clock)
+    first = rate.reserve("arxiv", 3.0)
+    second = rate.reserve("arxiv", 3.0)
+    other = rate.reserve("crossref", 0.34)
+    assert first.send_at == at(0) and first.wait_seconds == 0
+    assert second.send_at == at(3) and second.wait_seconds == 3
+    assert other.send_at == at(0)  # services have their own clocks
+    rate.activate_cooldown("arxiv", at(60), "http_429")
+    rate.activate_cooldown("arxiv", at(30), "http_429")  # an earlier end never shortens it
+    assert rate.cooldown_remaining("arxiv") == 60
+    during = rate.reserve("arxiv", 3.0)
+    assert during.send_at == at(60) and during.cooldown_remaining_seconds == 60
+    clock.now = at(100)
+    assert rate.cooldown_remaining("arxiv") == 0
+    assert rate.reserve("arxiv", 3.0).send_at == at(100)
+
+
+def _reserve_many(url: str, n: int, out: Any) -> None:
+    engine = make_engine(url)
+    rate = ApiClock(engine)
+    out.put([rate.reserve("crossref", 0.5).send_at.timestamp() for _ in range(n)])
+    engine.dispose()
+
+
+def test_processes_sharing_the_clock_never_get_send_times_closer_than_the_interval(
+    database_url: str, engine: Engine
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [
+        context.Process(target=_reserve_many, args=(database_url, 8, queue)) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    times = sorted(t for _ in workers for t in queue.get(timeout=60))
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(times) == 24
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.5 - 1e-6
+
+
+def test_the_cache_keeps_answers_until_they_expire(engine: Engine) -> None:
+    clock = Clock()
+    cache = ApiCache(engine, clock)
+    assert cache.get("crossref", "f" * 64) is None
+    cache.put(
+        "crossref",
+        "f" * 64,
+        "http://x/works?q=1",
+        200,
+        "application/json",
+        b"{}",
+        timedelta(days=183),
+    )
+    hit = cache.get("crossref", "f" * 64)
+    assert hit is not None and hit.body == b"{}" and hit.status == 200
+    cache.put(
+        "crossref",
+        "f" * 64,
+        "http://x/works?q=1",
+        404,
+        "text/plain",
+        b"Resource not found.",
+        timedelta(days=1),
+    )
+    replaced = cache.get("crossref", "f" * 64)
+    assert replaced is not None and replaced.status == 404
+    clock.now = at(2 * 86400)
+    assert cache.get("crossref", "f" * 64) is None
+    assert cache.purge_expired() == 1
+
+
+# --- migration ---------------------------------------------------------------------------------
+
+
+def test_migration_0003_adds_the_tables_and_downgrades(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0002")
+    command.upgrade(config, "0003")
+    assert current_revision(engine) == "0003"
+    inspector = sa.inspect(engine)
+    assert set(NEW_TABLES) <= set(inspector.get_table_names())
+    assert {"identifier_status", "identifier_error"} <= {
+        c["name"] for c in inspector.get_columns("publications")
+    }
+    command.downgrade(config, "0002")
+    inspector = sa.inspect(engine)
+    assert not set(NEW_TABLES) & set(inspector.get_table_names())
+    assert "identifier_status" not in {c["name"] for c in inspector.get_columns("publications")}
+    engine.dispose()
+
+
+def test_the_models_match_migration_0003(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    assert diffs == []
+    with engine.connect() as connection:
+        assert connection.execute(select(PublicationIdentifier)).all() == []
