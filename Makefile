@@ -40,8 +40,8 @@ venv: $(STAMP) ## create the virtualenv and install scholarcrawl with its depend
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint and format check) and mypy
-	$(BIN)/ruff check scholarcrawl tests
-	$(BIN)/ruff format --check scholarcrawl tests
+	$(BIN)/ruff check scholarcrawl tests bench
+	$(BIN)/ruff format --check scholarcrawl tests bench
 	$(BIN)/mypy
 
 .PHONY: test
@@ -52,14 +52,18 @@ test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole su
 demo: $(STAMP) ## replay server + crawl of three sample profiles into SQLite, then a summary
 	$(BIN)/scholarcrawl demo --database-file demo.sqlite3
 
+.PHONY: bench
+bench: $(STAMP) ## run the benchmarks (matching precision/recall on the labelled set) into bench/results.json
+	$(BIN)/python -m bench.matching --output bench/results.json
+
 .PHONY: replay
 replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C
 	$(BIN)/scholarcrawl replay --port 8000
 
 .PHONY: format
 format: $(STAMP) ## format the code with ruff
-	$(BIN)/ruff format scholarcrawl tests
-	$(BIN)/ruff check --fix scholarcrawl tests
+	$(BIN)/ruff format scholarcrawl tests bench
+	$(BIN)/ruff check --fix scholarcrawl tests bench
 
 .PHONY: clean
 clean: ## remove the virtualenv, caches and demo database
