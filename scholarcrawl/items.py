@@ -50,6 +50,10 @@ class PublicationItem:
     scholar_pub_key: str | None
     position: int
     fingerprint: str | None = None  # set by FingerprintPipeline
+    # set by IdentifierPipeline: dicts of kind, value, role, source, confidence, evidence
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
+    identifier_status: str | None = None  # resolved | no_match | uninformative | ...
+    identifier_error: str | None = None  # why resolution failed (status error or deferred)
     item_type: Literal["publication"] = "publication"
 
 

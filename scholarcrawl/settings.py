@@ -58,6 +58,52 @@ CONTINUATION_MAX_DELAY_SECONDS = 3600.0
 CONTINUATION_MAX_ATTEMPTS = 6
 CONTINUATION_LEASE_SECONDS = 900.0
 
+# --- Identifiers (DOI / arXiv resolution; docs/identifiers.md) ----------------------------
+# Resolve each publication's identifiers before storing it (local parsing, arXiv, Crossref).
+IDENTIFIERS_ENABLED = True
+# An identifier at least this confident makes further API queries for the row unnecessary.
+IDENTIFIERS_HIGH_CONFIDENCE = 0.9
+# Titles less informative than this ("Introduction", "Editorial") are not sent to the APIs.
+IDENTIFIERS_MIN_TITLE_INFORMATIVENESS = 0.35
+# The weighted match that accepts an API candidate (docs/matching.md): component weights,
+# the total needed, the title similarity below which nothing is accepted, how close two
+# different candidates may score before the answer is "ambiguous", and the informativeness
+# below which a title is never matched. Chosen on the labelled set (`make bench`).
+MATCH_TITLE_WEIGHT = 0.55
+MATCH_AUTHOR_WEIGHT = 0.2
+MATCH_YEAR_WEIGHT = 0.15
+MATCH_VENUE_WEIGHT = 0.1
+MATCH_ACCEPT_THRESHOLD = 0.82
+MATCH_MIN_TITLE_SIMILARITY = 0.86
+MATCH_AMBIGUITY_MARGIN = 0.05
+MATCH_MIN_TITLE_INFORMATIVENESS = 0.25
+# Who runs this crawl: sent as Crossref's `mailto` and in the APIs' User-Agent (polite pool).
+# The environment variable of the same name wins. Empty: Crossref's public pool, said once.
+SCHOLARCRAWL_CONTACT_EMAIL = ""
+# Answers of API requests are kept this many days (a rerun asks nothing again).
+API_CACHE_TTL_DAYS = 183
+# The longest a publication waits for an API send slot or cooldown; beyond it the row is
+# stored unresolved (`deferred`) and a later run asks again.
+API_MAX_WAIT_SECONDS = 120.0
+# arXiv API: one request every 3 s and one in flight (arXiv's terms), a cooldown after a 429
+# without Retry-After, and how many entries a title search returns.
+ARXIV_ENABLED = True
+ARXIV_API_URL = "https://export.arxiv.org/api/query"
+ARXIV_MIN_INTERVAL_SECONDS = 3.0
+ARXIV_MAX_IN_FLIGHT = 1
+ARXIV_COOLDOWN_SECONDS = 60.0
+ARXIV_MAX_RESULTS = 5
+# Crossref: polite pool (contact e-mail set) 3 list requests/s and 3 in flight; public pool
+# one request/s and one in flight. Rows: candidates per query.
+CROSSREF_ENABLED = True
+CROSSREF_API_URL = "https://api.crossref.org"
+CROSSREF_MIN_INTERVAL_SECONDS = 0.34
+CROSSREF_MAX_IN_FLIGHT = 3
+CROSSREF_PUBLIC_MIN_INTERVAL_SECONDS = 1.0
+CROSSREF_PUBLIC_MAX_IN_FLIGHT = 1
+CROSSREF_COOLDOWN_SECONDS = 60.0
+CROSSREF_ROWS = 5
+
 # --- Storage -------------------------------------------------------------------------------
 # SQLAlchemy URL; the environment variable of the same name wins over this default.
 # PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname
@@ -70,6 +116,9 @@ ROBOTSTXT_OBEY = True
 # Identify the crawler honestly; override for your institution.
 USER_AGENT = "scholarcrawl/0.1 (+https://github.com/scholarcrawl/scholarcrawl)"
 CONCURRENT_REQUESTS = 8
+# Scrapy's retries for server errors; a 429 is never retried blindly: Scholar's cooldown
+# middleware and the API rate clock handle it.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_TIMEOUT = 30
 AUTOTHROTTLE_ENABLED = True
@@ -93,6 +142,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
     "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,
+    "scholarcrawl.pipelines.identifiers.IdentifierPipeline": 300,
     "scholarcrawl.pipelines.store.StorePipeline": 500,
 }
 EXTENSIONS = {

@@ -8,7 +8,17 @@ import subprocess
 from scholarcrawl import settings
 from tests.conftest import REPO_ROOT
 
-OWN_PREFIXES = ("SCHOLAR_", "SCHOLARCRAWL_", "CONTINUATION_", "ARXIV_", "CROSSREF_", "PDF_")
+OWN_PREFIXES = (
+    "SCHOLAR_",
+    "SCHOLARCRAWL_",
+    "CONTINUATION_",
+    "IDENTIFIERS_",
+    "MATCH_",
+    "API_",
+    "ARXIV_",
+    "CROSSREF_",
+    "PDF_",
+)
 
 
 def own_settings() -> dict[str, object]:
@@ -46,3 +56,9 @@ def test_make_help_lists_every_target() -> None:
 def test_ci_runs_make_test() -> None:
     script = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in script
+
+
+def test_the_matching_defaults_in_settings_are_the_policy_chosen_on_the_labelled_set() -> None:
+    from scholarcrawl.matching import DEFAULT_POLICY, MatchPolicy
+
+    assert MatchPolicy.from_settings(own_settings()) == DEFAULT_POLICY

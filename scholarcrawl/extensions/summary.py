@@ -18,6 +18,34 @@ from scholarcrawl.stats import stat_key
 logger = logging.getLogger(__name__)
 
 
+def summarise_identifiers(stats: dict[str, object]) -> str | None:
+    """One line on identifier resolution from the crawl's stats (None when nothing ran)."""
+    prefix = stat_key("identifiers", "status/")
+    statuses = {
+        key[len(prefix) :]: int(value)  # type: ignore[call-overload]
+        for key, value in stats.items()
+        if key.startswith(prefix)
+    }
+    skipped = int(stats.get(stat_key("identifiers", "skipped/already_resolved"), 0))  # type: ignore[call-overload]
+    if not statuses and not skipped:
+        return None
+    parts = [f"{status} {count}" for status, count in sorted(statuses.items())]
+    if skipped:
+        parts.append(f"already resolved {skipped}")
+    requests = []
+    for service in ("arxiv", "crossref"):
+        sent = int(stats.get(stat_key(service, "request_completed"), 0))  # type: ignore[call-overload]
+        hits = int(stats.get(stat_key(service, "cache_hit"), 0))  # type: ignore[call-overload]
+        if sent or hits:
+            requests.append(f"{service} {sent} requests, {hits} from cache")
+    line = "identifiers: " + ", ".join(parts)
+    if requests:
+        line += "; " + "; ".join(requests)
+    if statuses.get("deferred"):
+        line += " (deferred rows are asked again by the next crawl of their profiles)"
+    return line
+
+
 def summarise(run_progress: RunProgress) -> list[str]:
     """The summary's lines (pure, so tests and the CLI can use it)."""
     entries = list(run_progress.profiles.values())
@@ -81,6 +109,10 @@ class CrawlSummary:
             return
         lines = summarise(run_progress)
         stats = self.crawler.stats
+        if stats is not None:
+            identifiers = summarise_identifiers(stats.get_stats())
+            if identifiers is not None:
+                lines.append(identifiers)
         if stats is not None:
             stats.set_value(
                 stat_key("summary", "robots_disallowed_profiles"),

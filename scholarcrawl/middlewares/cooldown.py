@@ -167,6 +167,8 @@ class ScholarCooldownMiddleware:
         base = getattr(getattr(spider, "config", None), "base_url", None)
         if pool is None or base is None or "proxy" in request.meta:
             return
+        if "api_service" in request.meta:
+            return  # a machine API (replayed on the same host in tests), not Scholar
         if urlsplit(request.url).netloc != urlsplit(base).netloc:
             return
         egress = pool.choose() or pool.egresses[0]

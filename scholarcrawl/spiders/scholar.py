@@ -33,9 +33,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from scholarcrawl import progress
+from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.continuation import Ledger, make_owner
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import profile_item_from, publication_item_from
+from scholarcrawl.matching import MatchPolicy
 from scholarcrawl.middlewares.cooldown import (
     COOLDOWN_MODES,
     META_EGRESS,
@@ -307,8 +309,11 @@ class ScholarSpider(scrapy.Spider):
 
     @classmethod
     def check_settings(cls, settings: BaseSettings) -> None:
-        """Validate the ``SCHOLAR_*`` and ``CONTINUATION_*`` settings (before anything runs)."""
+        """Validate the Scholar, continuation and API settings (before anything runs)."""
         ScholarConfig.from_settings(settings)
+        if settings.getbool("IDENTIFIERS_ENABLED", True):
+            ApiConfig.from_settings(settings)
+            MatchPolicy.from_settings(settings)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -330,6 +335,8 @@ class ScholarSpider(scrapy.Spider):
                     "jitter": settings.getfloat("SCHOLAR_DOWNLOAD_JITTER", 0.5),
                 },
             )
+        for slot, values in api_download_slots(settings).items():
+            slots.setdefault(slot, values)  # the APIs: paced by the shared rate clock
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     @classmethod

@@ -10,13 +10,32 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# A local replay needs no politeness: no delay, no throttle start delay.
+# A local replay needs no politeness: no delay, no throttle start delay. The machine APIs are
+# off unless a test points them at its replay server (:func:`api_settings`): a test never
+# reaches a real host.
 FAST = {
     "SCHOLAR_DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_START_DELAY": "0",
     "DOWNLOAD_DELAY": "0",
     "LOG_LEVEL": "INFO",
+    "ARXIV_ENABLED": "False",
+    "CROSSREF_ENABLED": "False",
+    "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+    "CROSSREF_API_URL": "http://127.0.0.1:9",
 }
+
+
+def api_settings(base_url: str, *, interval: float = 0.0) -> dict[str, str]:
+    """Settings that resolve identifiers against the replay server's mock APIs at ``base_url``."""
+    return {
+        "ARXIV_ENABLED": "True",
+        "CROSSREF_ENABLED": "True",
+        "ARXIV_API_URL": f"{base_url}/api/query",
+        "CROSSREF_API_URL": base_url,
+        "ARXIV_MIN_INTERVAL_SECONDS": str(interval),
+        "CROSSREF_MIN_INTERVAL_SECONDS": str(interval),
+        "CROSSREF_PUBLIC_MIN_INTERVAL_SECONDS": str(interval),
+    }
 
 
 def scrapy_command(
