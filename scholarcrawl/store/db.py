@@ -7,8 +7,10 @@ Passwords never reach a log: use :func:`redact_url` whenever a URL is shown.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -24,6 +26,7 @@ from sqlalchemy.pool import NullPool
 DEFAULT_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 ENV_VAR = "SCHOLARCRAWL_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_LOCK_KEY = 0x5C401A  # PostgreSQL advisory lock of scholarcrawl's migrations
 
 
 class DatabaseError(RuntimeError):
@@ -102,11 +105,49 @@ def current_revision(engine: Engine) -> str | None:
         ) from None
 
 
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time (two crawls starting on a fresh database).
+
+    PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file beside the
+    database (an in-memory database has nobody to race with).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or migrate the schema to the newest revision; returns (before, after)."""
+    """Create or migrate the schema to the newest revision; returns (before, after).
+
+    Safe when several processes start at once: they migrate one after the other, and the
+    later ones find nothing left to do.
+    """
     before = current_revision(engine)
-    command.upgrade(_alembic_config(engine), "head")
-    return before, head_revision()
+    head = head_revision()
+    if before == head:
+        return before, head
+    with _migration_lock(engine):
+        if current_revision(engine) != head:
+            command.upgrade(_alembic_config(engine), "head")
+    return before, head
 
 
 def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:

@@ -431,3 +431,28 @@ def test_the_models_match_migration_0003(engine: Engine) -> None:
     assert diffs == []
     with engine.connect() as connection:
         assert connection.execute(select(PublicationIdentifier)).all() == []
+
+
+def _migrate(url: str, out: Any) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        out.put(current_revision(engine))
+    except Exception as exc:  # reported to the test
+        out.put(repr(exc))
+    finally:
+        engine.dispose()
+
+
+def test_processes_starting_at_once_on_a_fresh_database_migrate_it_once(
+    database_url: str,
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_migrate, args=(database_url, queue)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert results == ["0003"] * 3
