@@ -592,6 +592,16 @@ class Corpus:
                 self._cache.popitem(last=False)
         return prof
 
+    def owner_name_parts(self, index: int) -> tuple[str, str | None, str]:
+        """Given name, middle initial (or None) and surname of the ``index``-th profile's owner.
+
+        The full form of the owner's short name in author lines (``"K Srinivasan"``),
+        for the API catalogue (:mod:`.apis`); the same draws as the profile's identity.
+        """
+        if not 0 <= index < len(self.ids):
+            raise IndexError(index)
+        return _random_name_parts(random.Random(f"{self.spec.seed}:identity:{index}"))
+
     def shared_cluster_ids(self, k: int) -> tuple[str, ...]:
         """Cluster ids of the papers shared by profiles ``k`` and ``k + 1``."""
         return tuple(self._pair_paper(k, j).cluster_ids[0] for j in range(self.spec.pair_count(k)))

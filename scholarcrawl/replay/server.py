@@ -15,6 +15,10 @@ Routes:
 * ``GET /sorry/index?continue=URL&q=TOKEN``: Google's reCAPTCHA interstitial
   (:func:`~.templates.render_sorry_page`) with status 429, as Google serves it;
   the ``sorry_redirect`` fault sends crawlers here;
+* ``GET /api/query``, ``GET /works``, ``GET /works/{doi}``: mock arXiv and Crossref
+  APIs over an :class:`~.apis.ApiCatalogue` (by default built from the corpus on first
+  use; ``apis=False`` turns them off), logged like every other request;
+  ``arxiv_api_url`` and ``crossref_api_url`` are their base URLs;
 * ``GET /_replay/requests``: the request log as JSON; ``POST /_replay/reset``
   clears it. Control requests are not logged;
 * anything else: 404.
@@ -46,9 +50,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import parse_qs, quote, urlsplit
 
+from scholarcrawl.replay.apis import ARXIV_PATH, ApiCatalogue, is_api_path
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.robots import ROBOTS_TXT
 from scholarcrawl.replay.templates import (
@@ -241,6 +246,8 @@ class ReplayServer:
 
     Use as a context manager or with ``start()``/``stop()``. ``base_url`` is
     ``http://127.0.0.1:PORT``; ``requests`` is the request log (thread-safe).
+    ``apis``: the catalogue behind the mock arXiv and Crossref routes (None: the
+    corpus's own, built on first use; False: no API routes).
     """
 
     def __init__(
@@ -250,8 +257,12 @@ class ReplayServer:
         port: int = 0,
         *,
         faults: Sequence[FaultHook] = (),
+        apis: ApiCatalogue | Literal[False] | None = None,
     ) -> None:
         self.corpus = corpus
+        self.apis: ApiCatalogue | None = (
+            None if apis is False else apis or ApiCatalogue.from_corpus(corpus)
+        )
         self.host = host
         self.faults: list[FaultHook] = list(faults)
         self._log: list[RequestRecord] = []
@@ -272,6 +283,24 @@ class ReplayServer:
     def base_url(self) -> str:
         """``http://HOST:PORT`` of this server."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def arxiv_api_url(self) -> str:
+        """The mock arXiv API (``ARXIV_API_URL``): ``http://HOST:PORT/api/query``."""
+        return self.base_url + ARXIV_PATH
+
+    @property
+    def crossref_api_url(self) -> str:
+        """The mock Crossref API's base (``CROSSREF_API_URL``): ``http://HOST:PORT``."""
+        return self.base_url
+
+    def warm_apis(self) -> threading.Thread | None:
+        """Build the API catalogue in a daemon thread now, not on the first API request."""
+        if self.apis is None:
+            return None
+        thread = threading.Thread(target=self.apis.prepare, name="replay-apis", daemon=True)
+        thread.start()
+        return thread
 
     def start(self) -> ReplayServer:
         """Serve in a daemon thread; returns self."""
@@ -360,6 +389,12 @@ class ReplayServer:
             return ReplayResponse.html(200, render_signin_page(request.param("continue") or ""))
         if request.path == SORRY_PATH:
             return self.sorry_page(request, request.param("continue") or "", 429)
+        if self.apis is not None and is_api_path(request.path):
+            answer = self.apis.answer(request.path, request.query)
+            if answer is not None:
+                return ReplayResponse(
+                    answer.status, answer.body, answer.content_type, answer.headers
+                )
         return ReplayResponse.html(404, render_not_found(request.path))
 
     def _citations(self, request: ReplayRequest) -> ReplayResponse:
@@ -417,12 +452,14 @@ def serve(
     out: TextIO | None = None,
     stop: threading.Event | None = None,
     faults: Sequence[FaultHook] = (),
+    on_listening: Callable[[ReplayServer], None] | None = None,
 ) -> int:
     """Serve ``spec`` until SIGINT/SIGTERM (or ``stop`` is set); blocking.
 
     Prints ``replay: serving N profiles on http://HOST:PORT`` (the real port
-    when ``port`` is 0) once listening. Signal handlers are installed only when
-    called from the main thread. Returns 0.
+    when ``port`` is 0) once listening and a line per fault, then calls
+    ``on_listening(server)`` (the CLI prints the mock APIs' URLs there). Signal
+    handlers are installed only when called from the main thread. Returns 0.
     """
     stream = out if out is not None else sys.stdout
     done = stop if stop is not None else threading.Event()
@@ -443,6 +480,8 @@ def serve(
                 described = to_spec() if to_spec is not None else repr(fault)
                 print(f"replay: fault {described}", file=stream)
             stream.flush()
+            if on_listening is not None:
+                on_listening(server)
             while not done.wait(0.2):
                 pass
     finally:
