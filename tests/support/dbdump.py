@@ -17,11 +17,21 @@ BOOKKEEPING = {
     "citation_snapshots": {"run_id", "observed_at"},
     # which of a shared paper's profiles was stored first: the order profiles were crawled in
     "publications": {"source_scholar_id"},
+    # which run found an identifier, or merged two rows, is the run's own bookkeeping
+    "publication_identifiers": {"run_id"},
+    "publication_merges": {"run_id", "merged_at", "merged_publication_id"},
 }
 # When a row was written says how the crawl went, not what Scholar holds.
 TIMESTAMPS = {"created_at", "updated_at"}
 # Run state, not data about Scholar: what runs did and what is left to do.
-SKIP_TABLES = {"crawl_runs", "alembic_version", "continuation_queue", "cooldowns"}
+SKIP_TABLES = {
+    "crawl_runs",
+    "alembic_version",
+    "continuation_queue",
+    "cooldowns",
+    "api_cache",
+    "api_runtime_state",
+}
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -46,7 +56,11 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             rows = connection.execute(text(f'SELECT {quoted} FROM "{table}"'))
             result[table] = sorted(
                 tuple(
-                    repr(fingerprints.get(value, value) if name == "publication_id" else value)
+                    repr(
+                        fingerprints.get(value, value)
+                        if name in ("publication_id", "survivor_id")
+                        else value
+                    )
                     for name, value in zip(columns, row, strict=True)
                 )
                 for row in rows

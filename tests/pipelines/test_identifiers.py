@@ -1,0 +1,293 @@
+"""End to end: identifier resolution in ``scrapy crawl scholar`` and the request controls,
+against the replay server's mock arXiv and Crossref APIs (never a real host)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from scholarcrawl.apis import crossref
+from scholarcrawl.events import parse_event
+from scholarcrawl.replay.faults import parse_fault
+from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.server import ReplayServer
+from scholarcrawl.store.apistate import ApiClock
+from scholarcrawl.store.db import make_engine
+from scholarcrawl.store.models import ApiCacheEntry, Publication, PublicationIdentifier
+from tests.support.crawl import REPO_ROOT, api_settings, run_scrapy, scrapy_command
+
+pytestmark = pytest.mark.slow
+
+# Two profiles sharing a paper; small enough for a quick crawl with every API request.
+SPEC = CorpusSpec(seed=23, sizes=(60, 25), shared_per_pair=1)
+PROBE = str(REPO_ROOT / "tests" / "support" / "apiprobe.py")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus(SPEC)
+
+
+@pytest.fixture
+def replay(corpus: Corpus) -> Iterator[ReplayServer]:
+    with ReplayServer(corpus) as server:
+        server.warm_apis()
+        yield server
+
+
+def crawl(server: ReplayServer, database_url: str, **settings: str) -> tuple[int, str]:
+    result = run_scrapy(
+        ["crawl", "scholar", "-a", "ids=" + ",".join(server.corpus.ids)],
+        {
+            "SCHOLAR_BASE_URL": server.base_url,
+            "SCHOLARCRAWL_DATABASE_URL": database_url,
+            "SCHOLARCRAWL_CONTACT_EMAIL": "ops@example.org",
+            "LOG_LEVEL": "DEBUG",
+            **api_settings(server.base_url),
+            **settings,
+        },
+        timeout=300,
+    )
+    return result.returncode, result.stderr
+
+
+def api_requests(server: ReplayServer) -> list[Any]:
+    return [r for r in server.requests if r.path.startswith(("/api/query", "/works"))]
+
+
+def events(log: str, name: str) -> list[dict[str, str]]:
+    found = []
+    for line in log.splitlines():
+        _, sep, message = line.partition("] ")
+        if sep and message.split(":", 1)[-1].strip().startswith(name + " "):
+            found.append(parse_event(message.split(": ", 1)[1])[1])
+    return found
+
+
+def stored(database_url: str) -> tuple[list[Publication], list[PublicationIdentifier]]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            pubs = list(connection.execute(select(Publication)))
+            idents = list(connection.execute(select(PublicationIdentifier)))
+        return pubs, idents  # type: ignore[return-value]
+    finally:
+        engine.dispose()
+
+
+def test_crawl_resolves_identifiers_truthfully_and_a_rerun_asks_nothing(
+    replay: ReplayServer, database_url: str
+) -> None:
+    status, log = crawl(replay, database_url)
+    assert status == 0, log[-3000:]
+    assert "polite pool" not in log and "public pool" not in log
+    pubs, idents = stored(database_url)
+    assert pubs
+    statuses = {p.identifier_status for p in pubs}
+    assert statuses <= {"resolved", "no_match", "uninformative"}, statuses
+
+    # every self DOI / arXiv id agrees with the catalogue's ground truth (precision), and
+    # most papers the APIs know are found (recall)
+    catalogue = replay.apis
+    assert catalogue is not None
+    by_pub: dict[int, dict[str, str]] = {}
+    for ident in idents:
+        if ident.role == "self":
+            by_pub.setdefault(ident.publication_id, {})[ident.kind] = ident.value
+    right = wrong = known = 0
+    for pub in pubs:
+        truth = catalogue.truth_for(pub.title, pub.year, (pub.authors or "").split(",")[0])
+        assert truth is not None, pub.title
+        found = by_pub.get(pub.id, {})
+        if truth.doi is not None or truth.arxiv_id is not None:
+            known += 1
+        for kind, value in found.items():
+            expected = truth.doi if kind == "doi" else truth.arxiv_id
+            if kind in ("doi", "arxiv") and expected is not None and value == expected:
+                right += 1
+            elif kind in ("doi", "arxiv") and not (kind == "doi" and value == truth.doi):
+                wrong += 1
+    assert wrong == 0, (wrong, right)
+    assert right >= 0.8 * known, (right, known)
+    # evidence with component scores on every API finding
+    for ident in idents:
+        if ident.source in ("crossref", "arxiv"):
+            assert {"title", "author", "year", "venue"} <= set(ident.evidence)
+            assert 0 < ident.confidence <= 1
+
+    # events and the shared clock's bookkeeping
+    scheduled = events(log, "crossref.request_scheduled")
+    completed = events(log, "crossref.request_completed")
+    assert scheduled and completed
+    assert {"wait_seconds", "cooldown_remaining_seconds", "source_path"} <= set(scheduled[0])
+    assert completed[0]["status_code"] == "200" and completed[0]["source_path"] == "/works"
+    assert events(log, "arxiv.request_completed")
+    assert events(log, "crossref.cache_miss")
+    sent = api_requests(replay)
+    assert sent
+    assert all("mailto=ops@example.org" in r.path for r in sent if r.path.startswith("/works?"))
+
+    # a rerun: every answer comes from the cache or the stored resolution, zero API requests
+    replay.reset_requests()
+    status, log = crawl(replay, database_url)
+    assert status == 0, log[-3000:]
+    assert api_requests(replay) == []
+    assert "crossref.request_scheduled" not in log
+    again, _ = stored(database_url)
+    assert sorted((p.id, p.identifier_status) for p in again) == sorted(
+        (p.id, p.identifier_status) for p in pubs
+    )
+
+
+def test_a_malformed_answer_is_a_recorded_error_never_cached(
+    corpus: Corpus, database_url: str
+) -> None:
+    with ReplayServer(
+        corpus, faults=[parse_fault("truncated:paths=/works,fraction=0.5")]
+    ) as server:
+        status, log = crawl(server, database_url, ARXIV_ENABLED="False")
+    assert status == 0, log[-3000:]
+    pubs, idents = stored(database_url)
+    informative = [p for p in pubs if p.identifier_status != "uninformative"]
+    assert informative
+    assert {p.identifier_status for p in informative} <= {"error", "resolved"}
+    errors = [p for p in informative if p.identifier_status == "error"]
+    assert errors and all("malformed_json" in (p.identifier_error or "") for p in errors)
+    assert not [i for i in idents if i.source == "crossref"]  # nothing guessed
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(select(ApiCacheEntry)).all() == []
+    engine.dispose()
+    # without the fault, the next crawl asks again and resolves
+    with ReplayServer(corpus) as server:
+        status, log = crawl(server, database_url, ARXIV_ENABLED="False")
+        assert status == 0, log[-3000:]
+        assert len(api_requests(server)) > 0
+    pubs, _ = stored(database_url)
+    assert "error" not in {p.identifier_status for p in pubs}
+
+
+def test_a_429_cools_the_service_down_for_retry_after_then_goes_on(
+    corpus: Corpus, database_url: str
+) -> None:
+    fault = parse_fault("429:paths=/works,after=3,times=1,retry_after=2")
+    with ReplayServer(corpus, faults=[fault]) as server:
+        server.warm_apis()
+        # one request in flight, so that none was already on its way when the 429 came
+        status, log = crawl(server, database_url, ARXIV_ENABLED="False", CROSSREF_MAX_IN_FLIGHT="1")
+        works = [r for r in server.requests if r.path.startswith("/works")]
+    assert status == 0, log[-3000:]
+    (cooldown,) = events(log, "crossref.cooldown_activated")
+    assert float(cooldown["retry_after"]) == 2.0
+    limited = next(i for i, r in enumerate(works) if r.status == 429)
+    assert works[limited + 1].monotonic - works[limited].monotonic >= 2.0 - 0.05
+    assert all(r.status == 200 for r in works[limited + 1 :])
+    pubs, _ = stored(database_url)
+    assert "deferred" not in {p.identifier_status for p in pubs}
+    state = ApiClock(make_engine(database_url)).state("crossref")
+    assert state is not None and state.cooldown_reason == "http_429"
+
+
+def test_a_cooldown_longer_than_the_max_wait_defers_rows_to_a_later_run(
+    corpus: Corpus, database_url: str
+) -> None:
+    fault = parse_fault("429:paths=/works,retry_after=3600")
+    with ReplayServer(corpus, faults=[fault]) as server:
+        status, log = crawl(server, database_url, ARXIV_ENABLED="False", CROSSREF_MAX_IN_FLIGHT="1")
+        works = [r for r in server.requests if r.path.startswith("/works")]
+    assert status == 0, log[-3000:]
+    assert len(works) == 1  # one 429, then nothing more is sent to Crossref
+    pubs, _ = stored(database_url)
+    deferred = [p for p in pubs if p.identifier_status == "deferred"]
+    assert deferred and all("cooldown" in (p.identifier_error or "") for p in deferred)
+    assert "crossref.cooldown_activated" in log
+
+
+def probe(
+    server: ReplayServer, database_url: str, urls: list[str], tmp: Path, **settings: str
+) -> Any:
+    url_file = tmp / f"urls-{len(list(tmp.iterdir()))}.txt"
+    url_file.write_text("\n".join(urls))
+    out = url_file.with_suffix(".json")
+    command, environment = scrapy_command(
+        [
+            "runspider",
+            PROBE,
+            "-a",
+            "service=crossref",
+            "-a",
+            f"urls={url_file}",
+            "-a",
+            f"out={out}",
+        ],
+        {
+            "SCHOLARCRAWL_DATABASE_URL": database_url,
+            "SCHOLARCRAWL_CONTACT_EMAIL": "ops@example.org",  # the polite pool's settings
+            **api_settings(server.base_url),
+            **settings,
+        },
+    )
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=environment), out
+
+
+def test_two_requests_for_the_same_query_make_one(
+    replay: ReplayServer, database_url: str, tmp_path: Path
+) -> None:
+    same = crossref.works_query_url(replay.base_url, "Some query words", "smith")
+    other = crossref.works_query_url(replay.base_url, "Other query words", "jones")
+    process, out = probe(
+        replay, database_url, [same, same, other], tmp_path, CROSSREF_MIN_INTERVAL_SECONDS="0.2"
+    )
+    assert process.wait(timeout=120) == 0
+    results = json.loads(out.read_text())
+    assert [r["status"] for r in results] == [200, 200, 200]
+    assert len(api_requests(replay)) == 2
+
+
+def test_two_processes_sharing_one_rate_clock_never_exceed_it(
+    replay: ReplayServer, database_url: str, tmp_path: Path
+) -> None:
+    interval = 0.4
+    runs = []
+    for n in range(2):
+        urls = [
+            crossref.works_query_url(replay.base_url, f"process {n} query {i}", None)
+            for i in range(6)
+        ]
+        runs.append(
+            probe(
+                replay,
+                database_url,
+                urls,
+                tmp_path,
+                CROSSREF_MIN_INTERVAL_SECONDS=str(interval),
+                CROSSREF_MAX_IN_FLIGHT="3",
+            )
+        )
+    for process, _ in runs:
+        assert process.wait(timeout=120) == 0
+    times = sorted(r.monotonic for r in api_requests(replay))
+    assert len(times) == 12
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    # send times are reserved `interval` apart; arrival jitter on loopback is milliseconds
+    assert min(gaps) >= interval - 0.05, gaps
+    # and over the whole run the rate never exceeds one per interval
+    assert times[-1] - times[0] >= 11 * interval - 0.05
+
+
+def test_without_a_contact_email_the_public_pool_applies_and_is_said_once(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    status, log = crawl(replay, database_url, SCHOLARCRAWL_CONTACT_EMAIL="", ARXIV_ENABLED="False")
+    assert status == 0, log[-3000:]
+    assert log.count("SCHOLARCRAWL_CONTACT_EMAIL is not set") == 1
+    works = [r.path for r in api_requests(replay)]
+    assert works and not any("mailto=" in path for path in works)
