@@ -2,7 +2,9 @@
 
     scholarcrawl db upgrade            create or migrate the database
     scholarcrawl db current            show the schema revision
-    scholarcrawl replay --port 8000    serve generated Scholar-like profiles on 127.0.0.1
+    scholarcrawl replay --port 8000    serve generated Scholar-like profiles on 127.0.0.1, with
+                                       mock arXiv and Crossref APIs (prints ARXIV_API_URL=...
+                                       and CROSSREF_API_URL=... to point scholarcrawl at them)
     scholarcrawl import FILE...        ingest saved profile pages
     scholarcrawl demo                  replay server + crawl of three profiles into SQLite
     scholarcrawl summary [--json]      what the database holds
@@ -22,6 +24,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +77,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from scholarcrawl.replay.faults import parse_fault
     from scholarcrawl.replay.generator import DEMO_SPEC, CorpusSpec
-    from scholarcrawl.replay.server import serve
+    from scholarcrawl.replay.server import ReplayServer, serve
 
     try:
         faults = [parse_fault(spec) for spec in args.fault]
@@ -85,7 +88,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         spec = CorpusSpec.uniform(args.profiles, args.publications, seed=args.seed)
     else:
         spec = DEMO_SPEC
-    serve(spec, host=args.host, port=args.port, faults=faults)
+
+    def announce_apis(server: ReplayServer) -> None:
+        # settings-style lines, to pass on as -s ARXIV_API_URL=... -s CROSSREF_API_URL=...
+        print(f"ARXIV_API_URL={server.arxiv_api_url}", flush=True)
+        print(f"CROSSREF_API_URL={server.crossref_api_url}", flush=True)
+        server.warm_apis()  # build the catalogue now, not on the first API request
+
+    serve(spec, host=args.host, port=args.port, faults=faults, on_listening=announce_apis)
     return 0
 
 
@@ -123,14 +133,27 @@ def cmd_summary(args: argparse.Namespace) -> int:
             }
             for row in repository.scholars()
         ]
+        identifiers = repository.identifier_counts()
     finally:
         repository.engine.dispose()
     if args.json:
-        print(json.dumps({"database": redact_url(url), "counts": counts, "scholars": scholars}))
+        print(
+            json.dumps(
+                {
+                    "database": redact_url(url),
+                    "counts": counts,
+                    "identifiers": identifiers,
+                    "scholars": scholars,
+                }
+            )
+        )
         return 0
     print(f"database: {redact_url(url)}")
     for name, count in counts.items():
         print(f"  {name:<20} {count}")
+    if identifiers:
+        listed = ", ".join(f"{key} {count}" for key, count in sorted(identifiers.items()))
+        print(f"  identifiers: {listed}")
     for scholar in scholars:
         print(
             f"  {scholar['scholar_id']}  {scholar['name'] or '?':<30} "
@@ -201,7 +224,48 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merges(args: argparse.Namespace) -> int:
+    repository = Repository(_read_engine(args))
+    try:
+        merges = repository.merges(limit=args.limit)
+    finally:
+        repository.engine.dispose()
+    rows = [
+        {
+            "survivor_id": merge.survivor_id,
+            "survivor_title": merge.survivor_title,
+            "merged_publication_id": merge.merged_publication_id,
+            "merged_fingerprint": merge.merged_fingerprint,
+            "merged_title": merge.merged_title,
+            "reason": merge.reason,
+            "evidence": merge.evidence,
+            "run_id": merge.run_id,
+            "merged_at": merge.merged_at.isoformat(),
+        }
+        for merge in merges
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no publications have been merged")
+        return 0
+    for row in rows:
+        evidence = row["evidence"]
+        print(
+            f"#{row['merged_publication_id']} -> #{row['survivor_id']}  {row['reason']}"
+            f" {evidence.get('kind', '')} {evidence.get('value', '')}".rstrip()
+        )
+        print(f"    kept:   {row['survivor_title']}")
+        print(
+            f"    merged: {row['merged_title']} ({evidence.get('merged_year') or 'no year'}; "
+            f"{evidence.get('merged_authors') or 'no authors'})"
+        )
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    from scholarcrawl.store.apistate import ApiClock
     from scholarcrawl.store.queue import ContinuationQueue, CooldownStore
 
     engine = _read_engine(args)
@@ -210,8 +274,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         queue = ContinuationQueue(engine)
         counts = queue.counts()
         due = len(queue.due())  # what `-a resume=due` would claim now
+        apis = ApiClock(engine).states()
     finally:
         engine.dispose()
+    now = datetime.now(UTC)
+    api_cooldowns = [
+        state for state in apis if state.cooldown_until is not None and state.cooldown_until > now
+    ]
     if args.json:
         print(
             json.dumps(
@@ -229,6 +298,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                     ],
                     "queue": counts,
                     "due": due,
+                    "api_cooldowns": [
+                        {
+                            "service": state.service,
+                            "until": state.cooldown_until.isoformat(),
+                            "reason": state.cooldown_reason,
+                        }
+                        for state in api_cooldowns
+                        if state.cooldown_until is not None
+                    ],
                 }
             )
         )
@@ -242,6 +320,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
     else:
         print("  cooldowns: none (Scholar requests may go out)")
+    for state in api_cooldowns:
+        until = state.cooldown_until.isoformat(timespec="seconds") if state.cooldown_until else "?"
+        print(f"  API cooldown: {state.service} until {until} ({state.cooldown_reason})")
     listed = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"  continuation queue: {listed or 'empty'}; due now: {due}")
     return 0
@@ -254,6 +335,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     database = Path(args.database_file).resolve()
     url = f"sqlite:///{database}"
     with ReplayServer(Corpus(DEMO_SPEC)) as server:
+        server.warm_apis()
         arguments = [
             "crawl",
             "scholar",
@@ -270,6 +352,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "SCHOLAR_DOWNLOAD_DELAY=0.1",
             "-s",
             "AUTOTHROTTLE_START_DELAY=0.1",
+            # identifiers from the replay's mock arXiv and Crossref, with no rate to respect
+            "-s",
+            f"ARXIV_API_URL={server.arxiv_api_url}",
+            "-s",
+            f"CROSSREF_API_URL={server.crossref_api_url}",
+            "-s",
+            "ARXIV_MIN_INTERVAL_SECONDS=0",
+            "-s",
+            "CROSSREF_MIN_INTERVAL_SECONDS=0",
+            "-s",
+            "SCHOLARCRAWL_CONTACT_EMAIL=demo@example.org",
             "-s",
             "LOG_LEVEL=INFO",
         ]
@@ -277,6 +370,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("demo: scrapy " + shlex.join(arguments), flush=True)
         status = _run_scrapy(arguments)
         pages = server.request_count("/citations")
+        api_requests = server.request_count("/api/query") + server.request_count("/works")
     if status != 0:
         print(f"demo: the crawl failed (exit status {status})", file=sys.stderr)
         return status
@@ -284,6 +378,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         counts = repository.counts()
         scholars = repository.scholars()
+        identifiers = repository.identifier_counts()
     finally:
         repository.engine.dispose()
     print()
@@ -295,6 +390,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{row.pages_fetched} page{'' if row.pages_fetched == 1 else 's'}, {row.crawl_status}"
         )
     print(f"  publications:  {counts['publications']} (authorships {counts['authorships']})")
+    resolved = identifiers.get("status/resolved", 0)
+    dois = sum(count for key, count in identifiers.items() if key.startswith("doi/"))
+    arxiv_ids = sum(count for key, count in identifiers.items() if key.startswith("arxiv/"))
+    print(
+        f"  identifiers:   {resolved} publications resolved ({dois} DOIs, {arxiv_ids} arXiv ids; "
+        f"{api_requests} API requests to the mock arXiv and Crossref)"
+    )
     print(f"  pages fetched: {pages}")
     print(f"  database:      {database}")
     return 0
@@ -309,7 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
     db.set_defaults(func=cmd_db)
 
-    replay = sub.add_parser("replay", help="serve generated Scholar-like profiles on 127.0.0.1")
+    replay = sub.add_parser(
+        "replay",
+        help="serve generated Scholar-like profiles and mock arXiv/Crossref APIs on 127.0.0.1",
+        description="Serve generated Scholar-like profiles on 127.0.0.1, with mock arXiv "
+        "(/api/query) and Crossref (/works) APIs over the same papers. Prints the server's "
+        "URL, the faults, then ARXIV_API_URL=... and CROSSREF_API_URL=... for scholarcrawl.",
+    )
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     replay.add_argument("--seed", type=int, default=2026)
@@ -347,6 +455,12 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
     queue.add_argument("--json", action="store_true")
     queue.set_defaults(func=cmd_queue)
+
+    merges = sub.add_parser("merges", help="publications merged into others, and why")
+    merges.add_argument("--limit", type=int, default=None, help="the newest N only")
+    merges.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    merges.add_argument("--json", action="store_true")
+    merges.set_defaults(func=cmd_merges)
 
     status = sub.add_parser("status", help="active cooldowns and continuation queue counts")
     status.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")

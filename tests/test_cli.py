@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -123,6 +124,10 @@ def test_demo_crawls_three_profiles_and_prints_a_summary(tmp_path: Path) -> None
     assert 250 in DEMO_SPEC.sizes
     pages = sum(max(1, math.ceil(size / 100)) for size in DEMO_SPEC.sizes)
     assert f"pages fetched: {pages}" in out
+    # identifiers came from the replay's mock APIs, never a real host
+    resolved = re.search(r"identifiers: +(\d+) publications resolved .*?(\d+) API requests", out)
+    assert resolved is not None, out
+    assert int(resolved.group(1)) > 0 and int(resolved.group(2)) > 0
     assert f"database:      {database}" in out
     for scholar_id in DEMO_IDS:
         assert scholar_id in out
@@ -166,3 +171,65 @@ def test_replay_serves_with_faults(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_merges_and_api_cooldowns_are_shown(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scholarcrawl.fingerprint import publication_fingerprint
+    from scholarcrawl.store.apistate import ApiClock
+    from scholarcrawl.store.db import upgrade
+    from scholarcrawl.store.repository import Repository
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    repository = Repository(engine)
+    run_id = repository.start_run("scholar", {})
+
+    def row(scholar_id: str, year: int, identifiers: list[dict[str, object]]) -> dict[str, object]:
+        title = "Graph kernels revisited"
+        return {
+            "scholar_id": scholar_id,
+            "title": title,
+            "authors": "A Author",
+            "venue": "Journal of Tests",
+            "year": year,
+            "citations": 1,
+            "merged": False,
+            "cluster_ids": [],
+            "scholar_pub_key": None,
+            "position": 1,
+            "fingerprint": publication_fingerprint(title, year, "A Author"),
+            "identifiers": identifiers,
+        }
+
+    doi = {
+        "kind": "doi",
+        "value": "10.1/gk",
+        "role": "self",
+        "source": "crossref",
+        "confidence": 0.9,
+        "evidence": {},
+    }
+    repository.upsert_publication(row("AAAAAAAAAAAJ", 2019, []), run_id)
+    repository.upsert_publication(row("BBBBBBBBBBBJ", 2020, []), run_id)
+    repository.upsert_publication(row("AAAAAAAAAAAJ", 2019, [doi]), run_id)
+    repository.upsert_publication(row("BBBBBBBBBBBJ", 2020, [doi]), run_id)
+    ApiClock(engine).activate_cooldown(
+        "crossref", datetime.now(UTC) + timedelta(hours=1), "http_429"
+    )
+    engine.dispose()
+
+    assert main(["merges", "--database", database_url]) == 0
+    out = capsys.readouterr().out
+    assert "doi 10.1/gk" in out and "merged: Graph kernels revisited (2020" in out
+    assert main(["merges", "--json", "--database", database_url]) == 0
+    (merge,) = json.loads(capsys.readouterr().out)
+    assert merge["evidence"]["value"] == "10.1/gk" and merge["run_id"] == run_id
+    assert main(["status", "--json", "--database", database_url]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [c["service"] for c in status["api_cooldowns"]] == ["crossref"]
+    assert main(["status", "--database", database_url]) == 0
+    assert "API cooldown: crossref until" in capsys.readouterr().out
+    assert main(["summary", "--json", "--database", database_url]) == 0
+    assert json.loads(capsys.readouterr().out)["identifiers"]["merges"] == 1
