@@ -230,7 +230,7 @@ def cmd_merges(args: argparse.Namespace) -> int:
         merges = repository.merges(limit=args.limit)
     finally:
         repository.engine.dispose()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "survivor_id": merge.survivor_id,
             "survivor_title": merge.survivor_title,
@@ -320,9 +320,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
     else:
         print("  cooldowns: none (Scholar requests may go out)")
-    for state in api_cooldowns:
-        until = state.cooldown_until.isoformat(timespec="seconds") if state.cooldown_until else "?"
-        print(f"  API cooldown: {state.service} until {until} ({state.cooldown_reason})")
+    for api in api_cooldowns:
+        until = api.cooldown_until.isoformat(timespec="seconds") if api.cooldown_until else "?"
+        print(f"  API cooldown: {api.service} until {until} ({api.cooldown_reason})")
     listed = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"  continuation queue: {listed or 'empty'}; due now: {due}")
     return 0
