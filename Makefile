@@ -53,8 +53,9 @@ demo: $(STAMP) ## replay server + crawl of three sample profiles into SQLite, th
 	$(BIN)/scholarcrawl demo --database-file demo.sqlite3
 
 .PHONY: bench
-bench: $(STAMP) ## run the benchmarks (matching precision/recall on the labelled set) into bench/results.json
+bench: $(STAMP) ## run the benchmarks (matching set, end-to-end resolution) into bench/results.json
 	$(BIN)/python -m bench.matching --output bench/results.json
+	$(BIN)/python -m bench.resolution --output bench/results.json
 
 .PHONY: replay
 replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C

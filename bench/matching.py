@@ -124,8 +124,8 @@ def build_section(
     }
 
 
-def merge_into(path: Path, section: dict[str, Any]) -> None:
-    """Write ``section`` under ``"matching"``, keeping the file's other top-level keys."""
+def merge_into(path: Path, section: dict[str, Any], name: str = SECTION) -> None:
+    """Write ``section`` under ``name``, keeping the file's other top-level keys."""
     data: dict[str, Any] = {}
     if path.exists():
         try:
@@ -135,7 +135,7 @@ def merge_into(path: Path, section: dict[str, Any]) -> None:
         if not isinstance(existing, dict):
             raise SystemExit(f"{path} does not hold a JSON object; not overwriting it")
         data = existing
-    data[SECTION] = section
+    data[name] = section
     path.parent.mkdir(parents=True, exist_ok=True)
     # written beside the target and renamed: a reader never sees half a file
     with tempfile.NamedTemporaryFile(
