@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scholarcrawl.fingerprint import normalise_title
 from scholarcrawl.store.models import (
     Authorship,
+    Base,
     CitationSnapshot,
     CrawlRun,
     Publication,
@@ -507,6 +508,15 @@ class Repository:
             .where(PublicationMerge.survivor_id == other.id)
             .values(survivor_id=survivor.id)
         )
+        # any other table that refers to publications (work queues to come) follows as well
+        for table in Base.metadata.sorted_tables:
+            if table.name in _MERGE_HANDLED:
+                continue
+            for column in table.columns:
+                if any(fk.column.table.name == "publications" for fk in column.foreign_keys):
+                    session.execute(
+                        table.update().where(column == other.id).values({column.name: survivor.id})
+                    )
         survivor.cluster_ids = sorted(
             set(survivor.cluster_ids or []) | set(other.cluster_ids or [])
         )
@@ -775,6 +785,19 @@ class Repository:
             )
             return out
 
+
+# Tables whose rows _merge moves itself (with their conflicts); any other table with a foreign
+# key to publications is re-pointed to the survivor as it is.
+_MERGE_HANDLED = frozenset(
+    {
+        "publications",
+        "authorships",
+        "citation_snapshots",
+        "publication_clusters",
+        "publication_identifiers",
+        "publication_merges",
+    }
+)
 
 # Resolution outcomes, weakest first: a later run never replaces "resolved" by a weaker one.
 _STATUS_ORDER = ("disabled", "deferred", "error", "uninformative", "no_match", "resolved")

@@ -456,3 +456,35 @@ def test_processes_starting_at_once_on_a_fresh_database_migrate_it_once(
     for worker in workers:
         worker.join(timeout=60)
     assert results == ["0003"] * 3
+
+
+def test_rows_of_other_tables_referring_to_a_merged_publication_follow_the_survivor(
+    repo: Repository, engine: Engine
+) -> None:
+    # a work queue keyed by publication, as the PDF queue will be
+    queue = sa.Table(
+        "test_work_queue",
+        Base.metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("publication_id", sa.ForeignKey("publications.id", ondelete="CASCADE")),
+    )
+    try:
+        queue.create(engine)
+        one = repo.upsert_publication(pub(A, "Tensor sketches", year=2019), "run-1")
+        two = repo.upsert_publication(pub(B, "Tensor sketches", year=2020), "run-1")
+        with engine.begin() as connection:
+            connection.execute(queue.insert().values(publication_id=two.publication_id))
+        repo.upsert_publication(
+            pub(A, "Tensor sketches", year=2019, identifiers=[ident("doi", "10.3/ts")]), "run-2"
+        )
+        merged = repo.upsert_publication(
+            pub(B, "Tensor sketches", year=2020, identifiers=[ident("doi", "10.3/ts")]), "run-2"
+        )
+        assert merged.merged == (two.publication_id,)
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(queue.c.publication_id)).scalars().all() == [
+                one.publication_id
+            ]
+    finally:
+        queue.drop(engine)
+        Base.metadata.remove(queue)
