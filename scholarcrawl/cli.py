@@ -114,6 +114,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     arguments = ["crawl", "import_pages", "-a", "files=" + ",".join(str(p) for p in paths)]
     if args.database:
         arguments += ["-s", f"SCHOLARCRAWL_DATABASE_URL={args.database}"]
+    for setting in args.set:
+        if "=" not in setting:
+            print(f"scholarcrawl import: -s {setting!r} is not NAME=VALUE", file=sys.stderr)
+            return 2
+        arguments += ["-s", setting]
     return _run_scrapy(arguments)
 
 
@@ -438,6 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer = sub.add_parser("import", help="ingest saved Scholar profile pages")
     importer.add_argument("files", nargs="+", metavar="FILE")
     importer.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    importer.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Scrapy setting for the import (repeatable), e.g. -s IDENTIFIERS_ENABLED=False",
+    )
     importer.set_defaults(func=cmd_import)
 
     demo = sub.add_parser("demo", help="crawl three replayed profiles into SQLite")

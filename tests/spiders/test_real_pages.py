@@ -134,6 +134,11 @@ def test_import_of_saved_pages(tmp_path: Path) -> None:
             "import",
             "--database",
             database_url,
+            # saved pages carry no identifiers to test here; no request may reach a real API
+            "-s",
+            "ARXIV_ENABLED=False",
+            "-s",
+            "CROSSREF_ENABLED=False",
             *(str(PROFILES / name) for name in truth),
         ],
         cwd=tmp_path,
