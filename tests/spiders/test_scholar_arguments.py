@@ -147,3 +147,25 @@ def test_each_proxy_gets_its_own_polite_download_slot() -> None:
         "scholar-proxy-1",
         "scholar-proxy-2",
     ]
+
+
+def test_bad_api_and_matching_settings_stop_the_crawl_before_any_request() -> None:
+    from scrapy.settings import Settings
+
+    from scholarcrawl.settings import __name__ as settings_module
+
+    for settings, message in (
+        ({"SCHOLARCRAWL_CONTACT_EMAIL": "nobody"}, "SCHOLARCRAWL_CONTACT_EMAIL"),
+        ({"ARXIV_API_URL": "export.arxiv.org"}, "http"),
+        ({"MATCH_ACCEPT_THRESHOLD": "1.5"}, "MATCH|threshold|accept"),
+    ):
+        project = Settings()
+        project.setmodule(settings_module)
+        project.setdict(settings, priority="cmdline")
+        with pytest.raises(ValueError, match=message):
+            ScholarSpider.check_settings(project)
+    # off: nothing about the APIs is checked
+    project = Settings()
+    project.setmodule(settings_module)
+    project.setdict({"IDENTIFIERS_ENABLED": False, "ARXIV_API_URL": "x"}, priority="cmdline")
+    ScholarSpider.check_settings(project)
