@@ -19,7 +19,8 @@ Outcome (``identifier_status``, closed vocabulary): ``resolved`` (a ``self`` DOI
 ``no_match`` (the APIs were asked and nothing passed the check), ``uninformative`` (the title
 is too generic to ask), ``deferred`` (an API was unavailable: cooldown, time budget, network;
 tried again by a later run), ``error`` (an API gave an answer that could not be used),
-``disabled`` (every API is off and nothing was found locally).
+``disabled`` (every API is off and nothing was found locally). Server errors that outlast
+Scrapy's retries and arXiv's passing empty pages count as unavailable (``deferred``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ DEFERRED = "deferred"
 ERROR = "error"
 DISABLED = "disabled"
 STATUSES = (RESOLVED, NO_MATCH, UNINFORMATIVE, DEFERRED, ERROR, DISABLED)
+
+#: Refusals that say "try again later", not "this answer is broken".
+TRANSIENT_ERRORS = frozenset({"transient_empty", "http_429", "http_408"})
 
 SELF = "self"
 VERSION = "version"
@@ -226,13 +230,20 @@ class IdentifierResolver:
         resolution: Resolution,
         problems: list[tuple[str, str]],
     ) -> None:
+        service = ask.__name__.strip("_")
         try:
             await ask(reference, preprint, resolution)
         except ApiUnavailable as exc:
             problems.append((DEFERRED, str(exc)))
         except ApiResponseError as exc:
-            problems.append((ERROR, f"{ask.__name__.strip('_')}: {exc}"))
-            logger.warning("Unusable API answer for %r: %s", reference.title[:80], exc)
+            if exc.reason in TRANSIENT_ERRORS or exc.reason.startswith("http_5"):
+                problems.append((DEFERRED, f"{service}: {exc}"))  # the API's passing trouble
+            else:
+                problems.append((ERROR, f"{service}: {exc}"))
+                logger.warning("Unusable %s answer for %r: %s", service, reference.title[:80], exc)
+        except Exception as exc:  # the database or a bug: the row is stored, unresolved
+            logger.exception("Resolving %r through %s failed", reference.title[:80], service)
+            problems.append((DEFERRED, f"{service}: internal: {type(exc).__name__}: {exc}"))
 
     async def _arxiv(self, reference: Reference, preprint: bool, resolution: Resolution) -> None:
         assert self.client is not None

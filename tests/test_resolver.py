@@ -378,3 +378,26 @@ def test_with_every_api_off_nothing_is_asked() -> None:
 )
 def test_preprint_rows_are_told_by_their_venue(venue: str | None, preprint: bool) -> None:
     assert is_preprint_row(venue) is preprint
+
+
+def test_server_errors_and_passing_faults_defer_internal_failures_too() -> None:
+    flaky = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"><title>q</title>'
+        b"<opensearch:totalResults>7</opensearch:totalResults>"
+        b"<opensearch:startIndex>0</opensearch:startIndex></feed>"
+    )
+    client = FakeClient({"arxiv": answer(200, flaky), "crossref": answer(503, b"busy")})
+    result = resolve(
+        resolver(client), "Sparse coding of natural images", "BA Olshausen", JOURNAL, 2019
+    )
+    assert result.status == DEFERRED
+    assert "transient_empty" in (result.error or "") and "http_503" in (result.error or "")
+    broken = FakeClient(
+        {"arxiv": RuntimeError("database is locked"), "crossref": answer(200, works_body())}
+    )
+    result = resolve(
+        resolver(broken), "Sparse coding of natural images", "BA Olshausen", JOURNAL, 2019
+    )
+    assert result.status == DEFERRED
+    assert "internal: RuntimeError: database is locked" in (result.error or "")

@@ -62,6 +62,7 @@ _DOI = f"{{{ARXIV_NS}}}doi"
 _JOURNAL_REF = f"{{{ARXIV_NS}}}journal_ref"
 _PRIMARY_CATEGORY = f"{{{ARXIV_NS}}}primary_category"
 _TOTAL_RESULTS = f"{{{OPENSEARCH_NS}}}totalResults"
+_START_INDEX = f"{{{OPENSEARCH_NS}}}startIndex"
 
 # Characters that end or restructure a ti:"..." phrase in arXiv's query syntax.
 _TITLE_BREAKERS = re.compile(r'["“”„«»()\[\]{}:\\]')
@@ -259,11 +260,15 @@ def _read_feed(root: etree._Element) -> ArxivFeed:
             skipped += 1
         else:
             entries.append(entry)
-    return ArxivFeed(
-        total_results=_int(_text(root.find(_TOTAL_RESULTS))),
-        entries=tuple(entries),
-        skipped=skipped,
-    )
+    total = _int(_text(root.find(_TOTAL_RESULTS)))
+    start = _int(_text(root.find(_START_INDEX))) or 0
+    if total is not None and total > start and not entries and not skipped:
+        # arXiv now and then answers a page that should hold entries with none: a passing
+        # fault, never to be read (or cached) as "nothing found"
+        raise ApiResponseError(
+            "transient_empty", f"totalResults {total} but no entry from index {start}"
+        )
+    return ArxivFeed(total_results=total, entries=tuple(entries), skipped=skipped)
 
 
 def _read_entry(element: etree._Element, entry_id: str | None) -> ArxivEntry | None:

@@ -46,6 +46,8 @@ CACHEABLE_STATUSES = frozenset({200, 400, 404})
 IDENTITY_PARAMETERS = frozenset({"mailto", "email"})
 META_SERVICE = "api_service"
 MAX_RATE_LIMITED_ATTEMPTS = 3
+#: A Retry-After beyond a week is read as a week (a bigger one is a server's mistake).
+MAX_RETRY_AFTER_SECONDS = 7 * 86400.0
 #: Refusals that are the API's final word on a request (kept in the cache like answers).
 DEFINITIVE_ERRORS = frozenset({"http_404", "api_error"})
 T = TypeVar("T")
@@ -97,15 +99,15 @@ def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | Non
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isascii() and text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER_SECONDS)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 class ApiClient:
@@ -148,9 +150,12 @@ class ApiClient:
         self._inflight[fingerprint] = []
         try:
             answer = await self._send(service, url, path)
-        except Exception as exc:
+        except BaseException as exc:  # also a cancellation: no waiter may hang
+            failure = (
+                exc if isinstance(exc, Exception) else ApiUnavailable(service.name, "cancelled")
+            )
             for waiter in self._inflight.pop(fingerprint, []):
-                waiter.errback(exc)
+                waiter.errback(failure)
             raise
         for waiter in self._inflight.pop(fingerprint, []):
             waiter.callback(answer)
@@ -220,7 +225,9 @@ class ApiClient:
                 raise ApiUnavailable(
                     service.name, "cooldown", f"{remaining:.0f} s left, more than the max wait"
                 )
-            reservation = self.clock.reserve(service.name, service.min_interval_seconds)
+            reservation = self.clock.reserve(
+                service.name, service.min_interval_seconds, service.max_wait_seconds
+            )
             self._event(
                 service,
                 "request_scheduled",
@@ -229,7 +236,7 @@ class ApiClient:
                 cooldown_remaining_seconds=round(reservation.cooldown_remaining_seconds, 3),
                 source_path=path,
             )
-            if reservation.wait_seconds > service.max_wait_seconds:
+            if not reservation.granted:
                 raise ApiUnavailable(
                     service.name,
                     "max_wait",

@@ -28,12 +28,13 @@ from scholarcrawl.store.repository import utcnow
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
-    """A send time granted by the rate clock."""
+    """A send time granted by the rate clock (or refused: ``granted`` False, clock unmoved)."""
 
     service: str
     send_at: datetime
     wait_seconds: float  # from now until send_at
     cooldown_remaining_seconds: float  # of a cooldown in force when reserving (0 when none)
+    granted: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +60,24 @@ class ApiClock(_Store):
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(engine, clock)
 
-    def reserve(self, service: str, interval_seconds: float) -> Reservation:
-        """Take the next send time of ``service``, ``interval_seconds`` after the last one."""
+    def reserve(
+        self, service: str, interval_seconds: float, max_wait_seconds: float | None = None
+    ) -> Reservation:
+        """Take the next send time of ``service``, ``interval_seconds`` after the last one.
+
+        A send time more than ``max_wait_seconds`` away is refused and the clock is left as it
+        was, so that callers who give up never push it further ahead.
+        """
         if interval_seconds < 0:
             raise ValueError(f"interval_seconds must be >= 0, not {interval_seconds}")
         try:
-            return self._reserve(service, interval_seconds)
+            return self._reserve(service, interval_seconds, max_wait_seconds)
         except IntegrityError:  # two processes created the row at once: the row exists now
-            return self._reserve(service, interval_seconds)
+            return self._reserve(service, interval_seconds, max_wait_seconds)
 
-    def _reserve(self, service: str, interval_seconds: float) -> Reservation:
+    def _reserve(
+        self, service: str, interval_seconds: float, max_wait_seconds: float | None
+    ) -> Reservation:
         now = self._now()
         with self._write() as session:
             row = session.get(ApiRuntimeState, service, with_for_update=True)
@@ -82,11 +91,12 @@ class ApiClock(_Store):
             if cooldown_until is not None and cooldown_until > now:
                 cooldown_remaining = (cooldown_until - now).total_seconds()
                 send_at = max(send_at, cooldown_until)
+            wait = (send_at - now).total_seconds()
+            if max_wait_seconds is not None and wait > max_wait_seconds:
+                return Reservation(service, send_at, wait, cooldown_remaining, granted=False)
             row.next_allowed_at = send_at + timedelta(seconds=interval_seconds)
             row.updated_at = now
-            return Reservation(
-                service, send_at, (send_at - now).total_seconds(), cooldown_remaining
-            )
+            return Reservation(service, send_at, wait, cooldown_remaining)
 
     def state(self, service: str) -> ServiceState | None:
         with self._read() as session:

@@ -7,6 +7,7 @@ in the stats. A rerun of a crawl on unchanged Scholar pages writes nothing but b
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from scholarcrawl.fingerprint import normalise_title
 from scholarcrawl.store.models import (
@@ -250,9 +252,9 @@ class Repository:
         """
         try:
             return self._upsert_publication(values, run_id)
-        except IntegrityError:
+        except (IntegrityError, StaleDataError):
             # Another process inserted the same fingerprint or cluster id between our lookup
-            # and our insert: the retry finds its row and updates it instead.
+            # and our insert (or merged a row we read): the retry reads again and updates.
             return self._upsert_publication(values, run_id)
 
     def _upsert_publication(self, values: Mapping[str, Any], run_id: str) -> PublicationChange:
@@ -277,14 +279,25 @@ class Repository:
                     )
                 )
                 session.flush()
-            found = self._find_all(session, self_ids, cluster_ids, values["fingerprint"])
-            publication = found[0] if found else None
+            fingerprint = values["fingerprint"]
+            found = self._find_all(session, self_ids, cluster_ids, fingerprint)
+            row_ids = _identity_sets(identifiers)
+            held = self._held_identities(session, [pub.id for pub in found])
+            # a stored paper whose identity differs from the row's (another DOI, or the
+            # preprint of this journal row) is another work, whatever else they share
+            compatible = [pub for pub in found if not _conflict(row_ids, held[pub.id])]
+            publication = compatible[0] if compatible else None
             merged: list[int] = []
             if publication is None:
+                if any(pub.fingerprint == fingerprint for pub in found) or session.scalar(
+                    select(Publication.id).where(Publication.fingerprint == fingerprint)
+                ):
+                    # same title, year and first author as another work: a key of its own
+                    fingerprint = _variant_fingerprint(fingerprint, self_ids)
                 publication = Publication(
-                    fingerprint=values["fingerprint"],
+                    fingerprint=fingerprint,
                     normalized_title=normalise_title(values["title"]),
-                    cluster_ids=sorted(cluster_ids),
+                    cluster_ids=[],
                     source_scholar_id=scholar_id,
                     identifier_status=status,
                     identifier_error=error,
@@ -297,21 +310,20 @@ class Repository:
                 pub_change = Change(inserted=True)
             else:
                 # Every other publication this row's keys lead to is the same paper, unless
-                # the two hold different identities of the same kind (an erratum's DOI).
-                for other in found[1:]:
-                    key = self._merge_key(session, publication, other, self_ids)
-                    if key is not None:
-                        self._merge(session, publication, other, key, run_id, now)
-                        merged.append(other.id)
+                # their identities conflict (an erratum's DOI, a preprint and its journal).
+                mine = _union(held[publication.id], row_ids)
+                for other in compatible[1:]:
+                    if _conflict(mine, held[other.id]):
+                        continue
+                    key = self._merge_key(publication, other, held, self_ids)
+                    self._merge(session, publication, other, key, run_id, now)
+                    mine = _union(mine, held[other.id])
+                    merged.append(other.id)
                 pub_updated = False
                 if publication.source_scholar_id in (None, scholar_id):
                     data["normalized_title"] = normalise_title(values["title"])
                     data["source_scholar_id"] = scholar_id
                     pub_updated = _apply(publication, data)
-                merged_clusters = sorted(set(publication.cluster_ids or []) | set(cluster_ids))
-                if merged_clusters != sorted(publication.cluster_ids or []):
-                    publication.cluster_ids = merged_clusters
-                    pub_updated = True
                 if status is not None and _status_rank(status) >= _status_rank(
                     publication.identifier_status
                 ):
@@ -320,8 +332,22 @@ class Repository:
                 if pub_updated or merged:
                     publication.updated_at = now
                 pub_change = Change(updated=pub_updated or bool(merged))
-            self._add_clusters(session, publication.id, cluster_ids)
+            owned = self._add_clusters(session, publication.id, cluster_ids)
+            clusters = sorted(set(publication.cluster_ids or []) | owned)
+            if clusters != sorted(publication.cluster_ids or []):
+                publication.cluster_ids = clusters
+                if not pub_change.inserted:
+                    publication.updated_at = now
+                    pub_change = Change(updated=True)
             added = self._add_identifiers(session, publication.id, identifiers, run_id, now)
+            # holding its own DOI or arXiv id is what "resolved" means
+            if (
+                (added or merged)
+                and publication.identifier_status != "resolved"
+                and self._holds_identity(session, publication.id)
+            ):
+                publication.identifier_status = "resolved"
+                publication.identifier_error = None
             authorship_change = self._upsert_authorship(session, publication.id, values, now)
             snapshot_added = self._snapshot(
                 session, publication.id, scholar_id, run_id, values["citations"], now
@@ -413,36 +439,59 @@ class Repository:
             )
 
     @staticmethod
+    def _held_identities(
+        session: Session, publication_ids: Sequence[int]
+    ) -> dict[int, dict[str, set[tuple[str, str]]]]:
+        """Per publication, its identity identifiers by role (``self`` / ``version``)."""
+        held: dict[int, dict[str, set[tuple[str, str]]]] = {
+            pid: {"self": set(), "version": set()} for pid in publication_ids
+        }
+        if publication_ids:
+            rows = session.execute(
+                select(
+                    PublicationIdentifier.publication_id,
+                    PublicationIdentifier.role,
+                    PublicationIdentifier.kind,
+                    PublicationIdentifier.value,
+                ).where(
+                    PublicationIdentifier.publication_id.in_(publication_ids),
+                    PublicationIdentifier.kind.in_(IDENTITY_KINDS),
+                )
+            )
+            for pid, role, kind, value in rows:
+                held[pid].setdefault(role, set()).add((kind, value))
+        return held
+
+    @staticmethod
+    def _holds_identity(session: Session, publication_id: int) -> bool:
+        return (
+            session.scalar(
+                select(PublicationIdentifier.id)
+                .where(
+                    PublicationIdentifier.publication_id == publication_id,
+                    PublicationIdentifier.role == "self",
+                    PublicationIdentifier.kind.in_(IDENTITY_KINDS),
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+    @staticmethod
     def _merge_key(
-        session: Session,
         survivor: Publication,
         other: Publication,
+        held: Mapping[int, Mapping[str, set[tuple[str, str]]]],
         self_ids: Sequence[tuple[str, str]],
-    ) -> dict[str, Any] | None:
-        """Why ``other`` is ``survivor``'s paper, or None when their identities conflict."""
-        rows = session.scalars(
-            select(PublicationIdentifier).where(
-                PublicationIdentifier.publication_id.in_((survivor.id, other.id)),
-                PublicationIdentifier.role == "self",
-                PublicationIdentifier.kind.in_(IDENTITY_KINDS),
-            )
-        )
-        held: dict[int, dict[str, set[str]]] = {survivor.id: {}, other.id: {}}
-        for row in rows:
-            held[row.publication_id].setdefault(row.kind, set()).add(row.value)
+    ) -> dict[str, Any]:
+        """Why ``other`` is ``survivor``'s paper (their identities do not conflict)."""
+        shared = sorted(held[survivor.id]["self"] & held[other.id]["self"])
+        if shared:
+            kind, value = shared[0]
+            return {"reason": f"shared_{kind}", "kind": kind, "value": value}
         for kind, value in self_ids:
-            held[survivor.id].setdefault(kind, set()).add(value)
-        mine, theirs = held[survivor.id], held[other.id]
-        for kind in IDENTITY_KINDS:
-            if mine.get(kind) and theirs.get(kind) and not mine[kind] & theirs[kind]:
-                return None  # two different DOIs (or arXiv ids): two works, never merged
-        for kind in IDENTITY_KINDS:
-            shared = sorted(mine.get(kind, set()) & theirs.get(kind, set()))
-            if shared:
-                return {"reason": f"shared_{kind}", "kind": kind, "value": shared[0]}
-        for kind, value in self_ids:
-            # this row carries the identity the survivor holds, and its clusters or
-            # fingerprint lead to ``other``: the row links the two
+            # this row carries the survivor's identity, and its clusters or fingerprint
+            # lead to ``other``: the row links the two
             return {"reason": f"row_links_{kind}", "kind": kind, "value": value}
         if set(survivor.cluster_ids or []) & set(other.cluster_ids or []):
             return {"reason": "shared_cluster", "kind": "cluster", "value": ""}
@@ -489,20 +538,34 @@ class Repository:
             .where(PublicationCluster.publication_id == other.id)
             .values(publication_id=survivor.id)
         )
-        held = set(
-            session.execute(
-                select(PublicationIdentifier.kind, PublicationIdentifier.value).where(
+        kept = {
+            (row.kind, row.value): row
+            for row in session.scalars(
+                select(PublicationIdentifier).where(
                     PublicationIdentifier.publication_id == survivor.id
                 )
             )
-        )
+        }
         for identifier in session.scalars(
             select(PublicationIdentifier).where(PublicationIdentifier.publication_id == other.id)
         ).all():
-            if (identifier.kind, identifier.value) in held:
-                session.delete(identifier)
-            else:
+            same = kept.get((identifier.kind, identifier.value))
+            if same is None:
                 identifier.publication_id = survivor.id
+                continue
+            # one row stays: ``self`` over ``version``, then the more confident finding
+            if (identifier.role == "self", identifier.confidence) > (
+                same.role == "self",
+                same.confidence,
+            ):
+                same.role = identifier.role
+                same.source = identifier.source
+                same.confidence = identifier.confidence
+                same.evidence = dict(identifier.evidence or {})
+            session.delete(identifier)
+        if _status_rank(other.identifier_status) > _status_rank(survivor.identifier_status):
+            survivor.identifier_status = other.identifier_status
+            survivor.identifier_error = other.identifier_error
         session.execute(
             update(PublicationMerge)
             .where(PublicationMerge.survivor_id == other.id)
@@ -593,22 +656,30 @@ class Repository:
         return added
 
     @staticmethod
-    def _add_clusters(session: Session, publication_id: int, cluster_ids: Sequence[str]) -> None:
+    def _add_clusters(
+        session: Session, publication_id: int, cluster_ids: Sequence[str]
+    ) -> set[str]:
+        """Give the publication the row's cluster ids nobody holds; the ones it now holds.
+
+        A cluster id another publication holds stays there (two works that conflict).
+        """
         if not cluster_ids:
-            return
-        known = set(
-            session.scalars(
-                select(PublicationCluster.cluster_id).where(
+            return set()
+        known: dict[str, int] = {
+            cluster_id: publication
+            for cluster_id, publication in session.execute(
+                select(PublicationCluster.cluster_id, PublicationCluster.publication_id).where(
                     PublicationCluster.cluster_id.in_(cluster_ids)
                 )
             )
-        )
+        }
         for cluster_id in cluster_ids:
             if cluster_id not in known:
                 session.add(
                     PublicationCluster(cluster_id=cluster_id, publication_id=publication_id)
                 )
-                known.add(cluster_id)
+                known[cluster_id] = publication_id
+        return {cid for cid, pid in known.items() if pid == publication_id}
 
     @staticmethod
     def _upsert_authorship(
@@ -759,7 +830,7 @@ class Repository:
                     merge.reason,
                     dict(merge.evidence or {}),
                     merge.run_id,
-                    merge.merged_at,
+                    _aware(merge.merged_at),
                 )
                 for merge, title in session.execute(query)
             ]
@@ -807,12 +878,52 @@ def _status_rank(status: str | None) -> int:
     return _STATUS_ORDER.index(status) if status in _STATUS_ORDER else -1
 
 
+def _identity_sets(identifiers: Sequence[Mapping[str, Any]]) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {"self": set(), "version": set()}
+    for ident in identifiers:
+        if ident["kind"] in IDENTITY_KINDS:
+            role = "self" if ident.get("role", "self") == "self" else "version"
+            out[role].add((str(ident["kind"]), str(ident["value"])))
+    return out
+
+
+def _union(
+    a: Mapping[str, set[tuple[str, str]]], b: Mapping[str, set[tuple[str, str]]]
+) -> dict[str, set[tuple[str, str]]]:
+    return {role: set(a.get(role, set())) | set(b.get(role, set())) for role in ("self", "version")}
+
+
+def _conflict(a: Mapping[str, set[tuple[str, str]]], b: Mapping[str, set[tuple[str, str]]]) -> bool:
+    """Whether two sets of identities belong to different works (or versions).
+
+    Different ``self`` values of one kind (two DOIs), or one side's own identifier being the
+    other's ``version`` (a preprint and its journal paper).
+    """
+    for kind in IDENTITY_KINDS:
+        mine = {value for k, value in a["self"] if k == kind}
+        theirs = {value for k, value in b["self"] if k == kind}
+        if mine and theirs and not mine & theirs:
+            return True
+    return bool(a["self"] & b["version"] or b["self"] & a["version"])
+
+
+def _variant_fingerprint(fingerprint: str, self_ids: Sequence[tuple[str, str]]) -> str:
+    """The key of a work whose fingerprint another work (another DOI) already holds."""
+    key = "\x1f".join([fingerprint, *sorted(f"{kind}:{value}" for kind, value in self_ids)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 def _self_identity(identifiers: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return [
         (str(ident["kind"]), str(ident["value"]))
         for ident in identifiers
         if ident.get("role", "self") == "self" and ident["kind"] in IDENTITY_KINDS
     ]
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives back UTC wall time without a zone
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _identifier_record(row: PublicationIdentifier) -> IdentifierRecord:

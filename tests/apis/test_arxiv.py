@@ -564,3 +564,13 @@ def test_dtd_that_slips_past_the_byte_check_is_still_refused(
     # entities unexpanded and the DOCTYPE check refuses the document. Either way: fast, refused.
     assert error.reason in {"forbidden_xml", "malformed_xml"}
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_page_that_should_hold_entries_but_has_none_is_a_passing_fault() -> None:
+    flaky = EMPTY_2026.replace(
+        b"<opensearch:totalResults>0</opensearch:totalResults>",
+        b"<opensearch:totalResults>12</opensearch:totalResults>",
+    )
+    assert flaky != EMPTY_2026
+    error = _raises(flaky, 200)
+    assert error.reason == "transient_empty"

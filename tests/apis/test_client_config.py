@@ -86,3 +86,10 @@ def test_retry_after_as_seconds_or_an_http_date() -> None:
     assert retry_after_seconds("Mon, 23 Nov 2026 11:00:00 GMT", now) == 0.0
     assert retry_after_seconds(b"soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_odd_retry_after_values_never_crash() -> None:
+    now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"\xb2", now) is None  # "²" is a digit to str.isdigit()
+    assert retry_after_seconds(b"99999999999999", now) == 7 * 86400.0
+    assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now) == 7 * 86400.0

@@ -488,3 +488,125 @@ def test_rows_of_other_tables_referring_to_a_merged_publication_follow_the_survi
     finally:
         queue.drop(engine)
         Base.metadata.remove(queue)
+
+
+def test_a_refused_reservation_leaves_the_clock_where_it_was(engine: Engine) -> None:
+    clock = Clock()
+    rate = ApiClock(engine, clock)
+    rate.reserve("arxiv", 3.0)
+    rate.activate_cooldown("arxiv", at(120), "http_429")
+    for _ in range(50):  # rows that give up must not push the clock ahead
+        refused = rate.reserve("arxiv", 3.0, max_wait_seconds=60)
+        assert not refused.granted and refused.wait_seconds == 120
+    clock.now = at(121)
+    granted = rate.reserve("arxiv", 3.0, max_wait_seconds=60)
+    assert granted.granted and granted.send_at == at(121)
+
+
+def test_a_row_with_another_doi_never_joins_the_paper_its_cluster_leads_to(
+    repo: Repository, engine: Engine
+) -> None:
+    paper = repo.upsert_publication(
+        pub(
+            A,
+            "Quantum walks on graphs",
+            cluster_ids=["111"],
+            identifiers=[ident("doi", "10.1/paper")],
+        ),
+        "run-1",
+    )
+    erratum = repo.upsert_publication(
+        pub(
+            B,
+            "Quantum walks on graphs",
+            cluster_ids=["111"],
+            identifiers=[ident("doi", "10.1/erratum")],
+        ),
+        "run-1",
+    )
+    assert erratum.publication_id != paper.publication_id
+    assert [i.value for i in repo.identifiers_of(paper.publication_id)] == ["10.1/paper"]
+    assert [i.value for i in repo.identifiers_of(erratum.publication_id)] == ["10.1/erratum"]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Publication.id, Publication.fingerprint, Publication.cluster_ids)
+        ).all()
+        clusters = connection.execute(
+            select(PublicationCluster.cluster_id, PublicationCluster.publication_id)
+        ).all()
+    # same title, year and first author: the second work gets a key of its own
+    assert len({fingerprint for _, fingerprint, _ in rows}) == 2
+    assert [tuple(c) for c in clusters] == [("111", paper.publication_id)]
+    assert {pid: ids for pid, _, ids in rows}[erratum.publication_id] == []
+    # and it is found again by its DOI
+    again = repo.upsert_publication(
+        pub(
+            B,
+            "Quantum walks on graphs",
+            cluster_ids=["111"],
+            identifiers=[ident("doi", "10.1/erratum")],
+        ),
+        "run-2",
+    )
+    assert again.publication_id == erratum.publication_id
+
+
+def test_a_preprint_and_its_journal_paper_are_never_merged_by_a_linking_row(
+    repo: Repository, engine: Engine
+) -> None:
+    preprint = repo.upsert_publication(
+        pub(
+            A,
+            "Sparse attention",
+            year=2019,
+            cluster_ids=["5"],
+            identifiers=[ident("arxiv", "1904.10509"), ident("doi", "10.5/jml", role="version")],
+        ),
+        "run-1",
+    )
+    journal = repo.upsert_publication(
+        pub(B, "Sparse attention", year=2020, identifiers=[ident("doi", "10.5/jml")]), "run-1"
+    )
+    assert journal.publication_id != preprint.publication_id
+    # a row whose cluster leads to the preprint and whose fingerprint leads to the journal
+    linking = repo.upsert_publication(
+        pub(B, "Sparse attention", year=2020, cluster_ids=["5"]), "run-2"
+    )
+    assert linking.merged == ()
+    assert repo.merges() == []
+    assert len(publications(engine)) == 2
+    roles = {(i.kind, i.value, i.role) for i in repo.identifiers_of(preprint.publication_id)}
+    assert ("doi", "10.5/jml", "version") in roles
+    assert {(i.value, i.role) for i in repo.identifiers_of(journal.publication_id)} == {
+        ("10.5/jml", "self")
+    }
+
+
+def test_a_merge_keeps_the_self_role_and_the_resolved_status(
+    repo: Repository, engine: Engine
+) -> None:
+    one = repo.upsert_publication(
+        pub(A, "Tensor sketches", year=2019, cluster_ids=["7"], identifier_status="no_match"),
+        "run-1",
+    )
+    two = repo.upsert_publication(
+        pub(
+            B,
+            "Tensor sketches",
+            year=2020,
+            identifiers=[ident("doi", "10.3/ts")],
+            identifier_status="resolved",
+        ),
+        "run-1",
+    )
+    # a deferred row: its cluster leads to one, its fingerprint (2020) to two
+    result = repo.upsert_publication(
+        pub(B, "Tensor sketches", year=2020, cluster_ids=["7"], identifier_status="deferred"),
+        "run-2",
+    )
+    assert result.publication_id == one.publication_id
+    assert result.merged == (two.publication_id,)
+    known = repo.find_known([], ["7"], "0" * 32)
+    assert known is not None and known.identifier_status == "resolved"
+    assert [(i.value, i.role) for i in known.identifiers] == [("10.3/ts", "self")]
+    assert repo.merges()[0].merged_at.tzinfo is not None
