@@ -141,6 +141,8 @@ def test_crawl_resolves_identifiers_truthfully_and_a_rerun_asks_nothing(
     assert status == 0, log[-3000:]
     assert api_requests(replay) == []
     assert "crossref.request_scheduled" not in log
+    # rows resolved before are not asked again; the others are answered by the cache
+    assert events(log, "crossref.cache_hit") or events(log, "arxiv.cache_hit")
     again, _ = stored(database_url)
     assert sorted((p.id, p.identifier_status) for p in again) == sorted(
         (p.id, p.identifier_status) for p in pubs
@@ -175,24 +177,33 @@ def test_a_malformed_answer_is_a_recorded_error_never_cached(
     assert "error" not in {p.identifier_status for p in pubs}
 
 
+@pytest.mark.parametrize(
+    ("service", "path", "other"),
+    [("crossref", "/works", "ARXIV_ENABLED"), ("arxiv", "/api/query", "CROSSREF_ENABLED")],
+)
 def test_a_429_cools_the_service_down_for_retry_after_then_goes_on(
-    corpus: Corpus, database_url: str
+    corpus: Corpus, database_url: str, service: str, path: str, other: str
 ) -> None:
-    fault = parse_fault("429:paths=/works,after=3,times=1,retry_after=2")
+    fault = parse_fault(f"429:paths={path},after=3,times=1,retry_after=2")
     with ReplayServer(corpus, faults=[fault]) as server:
         server.warm_apis()
         # one request in flight, so that none was already on its way when the 429 came
-        status, log = crawl(server, database_url, ARXIV_ENABLED="False", CROSSREF_MAX_IN_FLIGHT="1")
-        works = [r for r in server.requests if r.path.startswith("/works")]
+        status, log = crawl(server, database_url, **{other: "False"}, CROSSREF_MAX_IN_FLIGHT="1")
+        sent = [r for r in server.requests if r.path.startswith(path)]
     assert status == 0, log[-3000:]
-    (cooldown,) = events(log, "crossref.cooldown_activated")
-    assert float(cooldown["retry_after"]) == 2.0
-    limited = next(i for i, r in enumerate(works) if r.status == 429)
-    assert works[limited + 1].monotonic - works[limited].monotonic >= 2.0 - 0.05
-    assert all(r.status == 200 for r in works[limited + 1 :])
+    (cooldown,) = events(log, f"{service}.cooldown_activated")
+    assert float(cooldown["retry_after"]) == 2.0 and cooldown["source_path"] == path
+    limited = next(i for i, r in enumerate(sent) if r.status == 429)
+    assert sent[limited + 1].monotonic - sent[limited].monotonic >= 2.0 - 0.05
+    assert all(r.status == 200 for r in sent[limited + 1 :])
+    # the request after the cooldown was scheduled with the cooldown's remaining time
+    waits = [
+        float(e["cooldown_remaining_seconds"]) for e in events(log, f"{service}.request_scheduled")
+    ]
+    assert max(waits) > 1.0
     pubs, _ = stored(database_url)
     assert "deferred" not in {p.identifier_status for p in pubs}
-    state = ApiClock(make_engine(database_url)).state("crossref")
+    state = ApiClock(make_engine(database_url)).state(service)
     assert state is not None and state.cooldown_reason == "http_429"
 
 
