@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from scholarcrawl.apis import crossref
-from scholarcrawl.events import parse_event
 from scholarcrawl.replay.faults import parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
@@ -23,6 +22,7 @@ from scholarcrawl.store.apistate import ApiClock
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.models import ApiCacheEntry, Publication, PublicationIdentifier
 from tests.support.crawl import REPO_ROOT, api_settings, run_scrapy, scrapy_command
+from tests.support.logs import events
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +61,6 @@ def crawl(server: ReplayServer, database_url: str, **settings: str) -> tuple[int
 
 def api_requests(server: ReplayServer) -> list[Any]:
     return [r for r in server.requests if r.path.startswith(("/api/query", "/works"))]
-
-
-def events(log: str, name: str) -> list[dict[str, str]]:
-    found = []
-    for line in log.splitlines():
-        _, sep, message = line.partition("] ")
-        if sep and message.split(":", 1)[-1].strip().startswith(name + " "):
-            found.append(parse_event(message.split(": ", 1)[1])[1])
-    return found
 
 
 def stored(database_url: str) -> tuple[list[Publication], list[PublicationIdentifier]]:

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from scholarcrawl.events import parse_event
 from scholarcrawl.replay.faults import RANDOM_KINDS, parse_fault, random_faults
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import FaultHook, ReplayServer
@@ -26,6 +25,7 @@ from scholarcrawl.store.queue import ContinuationQueue, CooldownStore, QueueEntr
 from scholarcrawl.store.repository import Repository
 from tests.support.crawl import run_scrapy, start_scrapy
 from tests.support.dbdump import dump
+from tests.support.logs import events
 
 pytestmark = pytest.mark.slow
 
@@ -72,15 +72,6 @@ def ids_argument(ids: Sequence[str]) -> str:
 
 def pages(server: ReplayServer) -> list[Any]:
     return [record for record in server.requests if record.path.startswith("/citations")]
-
-
-def events(log: str, name: str) -> list[dict[str, str]]:
-    found = []
-    for line in log.splitlines():
-        _, sep, message = line.partition("] ")
-        if sep and message.split(":", 1)[-1].strip().startswith(name + " "):
-            found.append(parse_event(message.split(": ", 1)[1])[1])
-    return found
 
 
 def queue_rows(database_url: str) -> dict[str, QueueEntry]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select
 
-from scholarcrawl.fingerprint import publication_fingerprint
 from scholarcrawl.store.apistate import ApiCache, ApiClock
 from scholarcrawl.store.db import current_revision, make_engine, upgrade
 from scholarcrawl.store.models import (
@@ -30,17 +28,10 @@ from scholarcrawl.store.models import (
 )
 from scholarcrawl.store.repository import Repository, utcnow
 from tests.store.test_queue import Clock, alembic_config, at
+from tests.store.test_repository import pub
 
 A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
 NEW_TABLES = ("publication_identifiers", "publication_merges", "api_cache", "api_runtime_state")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -72,28 +63,6 @@ def ident(
         "confidence": confidence,
         "evidence": {"title": confidence},
     }
-
-
-def pub(scholar_id: str, title: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "scholar_id": scholar_id,
-        "title": title,
-        "authors": "A Author, B Other",
-        "venue": "Journal of Tests 1 (2), 3-4",
-        "year": 2020,
-        "citations": 10,
-        "merged": False,
-        "cluster_ids": [],
-        "scholar_pub_key": f"{scholar_id}:{title[:12]}",
-        "position": 1,
-        "identifiers": [],
-        "identifier_status": None,
-    }
-    values.update(overrides)
-    values["fingerprint"] = publication_fingerprint(
-        values["title"], values["year"], values["authors"]
-    )
-    return values
 
 
 def publications(engine: Engine) -> list[tuple[int, str]]:

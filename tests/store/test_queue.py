@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from scholarcrawl.store.db import MIGRATIONS_DIR, current_revision, make_engine, upgrade
+from scholarcrawl.store.db import MIGRATIONS_DIR, current_revision, make_engine
 from scholarcrawl.store.models import Base
 from scholarcrawl.store.queue import (
     ABANDONED,
@@ -54,14 +54,6 @@ class Clock:
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

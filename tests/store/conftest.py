@@ -1,0 +1,19 @@
+"""Fixtures of the storage tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from scholarcrawl.store.db import make_engine, upgrade
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database (SQLite, then the real PostgreSQL), disposed after the test."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
