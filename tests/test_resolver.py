@@ -276,17 +276,14 @@ def test_arxiv_finds_the_preprint_of_a_journal_row_as_a_version_and_its_doi_as_s
     assert result.status == RESOLVED
 
 
+def arxiv_only(*entries: tuple[str, str, list[str], int, str | None]) -> FakeClient:
+    """arXiv answers with these entries; Crossref finds nothing."""
+    return FakeClient({"arxiv": answer(200, feed(*entries)), "crossref": answer(200, works_body())})
+
+
 def test_an_arxiv_entry_is_never_accepted_because_it_came_first() -> None:
-    client = FakeClient(
-        {
-            "arxiv": answer(
-                200,
-                feed(
-                    ("1901.00002", "Random graph colouring in the wild", ["Zed Other"], 2019, None)
-                ),
-            ),
-            "crossref": answer(200, works_body()),
-        }
+    client = arxiv_only(
+        ("1901.00002", "Random graph colouring in the wild", ["Zed Other"], 2019, None)
     )
     result = resolve(
         resolver(client),
@@ -299,16 +296,8 @@ def test_an_arxiv_entry_is_never_accepted_because_it_came_first() -> None:
 
 
 def test_a_preprint_row_gets_its_arxiv_id_as_self() -> None:
-    client = FakeClient(
-        {
-            "arxiv": answer(
-                200,
-                feed(
-                    ("2203.01234", "Neural fields for fluid simulation", ["Mia Chen"], 2022, None)
-                ),
-            ),
-            "crossref": answer(200, works_body()),
-        }
+    client = arxiv_only(
+        ("2203.01234", "Neural fields for fluid simulation", ["Mia Chen"], 2022, None)
     )
     result = resolve(
         resolver(client),

@@ -192,37 +192,29 @@ class ApiCache(_Store):
         ttl: timedelta,
     ) -> None:
         """Store (or replace) the answer for this request."""
-        try:
-            self._put(service, fingerprint, request_url, status, content_type, body, ttl)
-        except IntegrityError:  # another process stored the same request at the same time
-            self._put(service, fingerprint, request_url, status, content_type, body, ttl)
-
-    def _put(
-        self,
-        service: str,
-        fingerprint: str,
-        request_url: str,
-        status: int,
-        content_type: str | None,
-        body: bytes,
-        ttl: timedelta,
-    ) -> None:
-        now = self._now()
-        with self._write() as session:
-            row = session.scalars(
-                select(ApiCacheEntry).where(
-                    ApiCacheEntry.service == service, ApiCacheEntry.fingerprint == fingerprint
-                )
-            ).one_or_none()
-            if row is None:
-                row = ApiCacheEntry(service=service, fingerprint=fingerprint)
-                session.add(row)
-            row.request_url = request_url
-            row.status = status
-            row.content_type = content_type
-            row.body = body
-            row.fetched_at = now
-            row.expires_at = now + ttl
+        for attempt in (1, 2):
+            try:
+                now = self._now()
+                with self._write() as session:
+                    row = session.scalars(
+                        select(ApiCacheEntry).where(
+                            ApiCacheEntry.service == service,
+                            ApiCacheEntry.fingerprint == fingerprint,
+                        )
+                    ).one_or_none()
+                    if row is None:
+                        row = ApiCacheEntry(service=service, fingerprint=fingerprint)
+                        session.add(row)
+                    row.request_url = request_url
+                    row.status = status
+                    row.content_type = content_type
+                    row.body = body
+                    row.fetched_at = now
+                    row.expires_at = now + ttl
+                return
+            except IntegrityError:  # another process stored the same request at the same time
+                if attempt == 2:
+                    raise
 
     def purge_expired(self) -> int:
         """Delete expired answers; how many went."""
