@@ -8,6 +8,11 @@ it, so two processes never get send times closer than the interval. On PostgreSQ
 locked (``FOR UPDATE``); on SQLite the transaction takes the write lock first
 (``BEGIN IMMEDIATE``).
 
+``api_inflight`` holds each service's send permits (``<SERVICE>_MAX_IN_FLIGHT`` rows): a request
+holds one from before it leaves until its answer is in, so the limit holds across processes; a
+killed process's permits come back when their lease runs out, or at once when the caller can
+tell that their holder is gone (a dead process on the same machine).
+
 ``api_cache`` holds answers by a fingerprint of the request (service, method, URL without the
 contact e-mail), with an expiry (``API_CACHE_TTL_DAYS``).
 """
@@ -18,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scholarcrawl.store.models import ApiCacheEntry, ApiRuntimeState
+from scholarcrawl.store.models import ApiCacheEntry, ApiInFlight, ApiRuntimeState
 from scholarcrawl.store.queue import _Store, _utc_in, _utc_out, _utc_out_opt
 from scholarcrawl.store.repository import utcnow
 
@@ -139,6 +144,105 @@ class ApiClock(_Store):
             row.updated_at = now
             session.flush()
             return _utc_out(row.cooldown_until) if row.cooldown_until is not None else until
+
+    def acquire(
+        self,
+        service: str,
+        limit: int,
+        holder: str,
+        lease_seconds: float,
+        is_dead: Callable[[str], bool] | None = None,
+    ) -> int | None:
+        """Take one of ``limit`` send permits of ``service`` for ``holder``; None when all are
+        held. A permit whose lease ran out, or whose holder ``is_dead`` says is gone (a killed
+        process on this machine), is free again."""
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, not {limit}")
+        try:
+            return self._acquire(service, limit, holder, lease_seconds, is_dead)
+        except IntegrityError:  # two processes created the permits at once: they exist now
+            return self._acquire(service, limit, holder, lease_seconds, is_dead)
+
+    def _acquire(
+        self,
+        service: str,
+        limit: int,
+        holder: str,
+        lease_seconds: float,
+        is_dead: Callable[[str], bool] | None,
+    ) -> int | None:
+        now = self._now()
+        with self._write() as session:
+            existing = set(
+                session.scalars(select(ApiInFlight.slot).where(ApiInFlight.service == service))
+            )
+            for slot in range(limit):
+                if slot not in existing:
+                    session.add(ApiInFlight(service=service, slot=slot))
+            session.flush()
+            permits = (
+                select(ApiInFlight)
+                .where(ApiInFlight.service == service, ApiInFlight.slot < limit)
+                .order_by(ApiInFlight.slot)
+            )
+            if not self._sqlite:
+                permits = permits.with_for_update(skip_locked=True)
+            taken = None
+            for row in session.scalars(permits):
+                free = row.holder is None or row.expires_at is None
+                if free or _utc_out(row.expires_at) <= now:  # type: ignore[arg-type]
+                    taken = row
+                    break
+                if is_dead is not None and row.holder is not None and is_dead(row.holder):
+                    taken = row
+                    break
+            if taken is None:
+                return None
+            taken.holder = holder
+            taken.expires_at = now + timedelta(seconds=lease_seconds)
+            return taken.slot
+
+    def renew(self, service: str, slot: int, holder: str, lease_seconds: float) -> bool:
+        """Extend ``holder``'s lease of a permit from now; False when it is no longer held."""
+        with self._write() as session:
+            result = session.execute(
+                update(ApiInFlight)
+                .where(
+                    ApiInFlight.service == service,
+                    ApiInFlight.slot == slot,
+                    ApiInFlight.holder == holder,
+                )
+                .values(expires_at=self._now() + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, service: str, slot: int, holder: str) -> None:
+        """Give a permit back (only the holder can; a lost lease is not someone else's)."""
+        with self._write() as session:
+            session.execute(
+                update(ApiInFlight)
+                .where(
+                    and_(
+                        ApiInFlight.service == service,
+                        ApiInFlight.slot == slot,
+                        ApiInFlight.holder == holder,
+                    )
+                )
+                .values(holder=None, expires_at=None)
+            )
+
+    def in_flight(self, service: str) -> int:
+        """Permits of ``service`` held now (leases not run out)."""
+        now = self._now()
+        with self._read() as session:
+            rows = session.scalars(
+                select(ApiInFlight).where(
+                    ApiInFlight.service == service,
+                    ApiInFlight.holder.is_not(None),
+                    ApiInFlight.expires_at > now,
+                )
+            )
+            return len(list(rows))
 
     def states(self) -> list[ServiceState]:
         with self._read() as session:

@@ -284,3 +284,18 @@ class ApiRuntimeState(Base):
     cooldown_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cooldown_reason: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiInFlight(Base):
+    """Send permits of one API service, shared by every process (``<SERVICE>_MAX_IN_FLIGHT``).
+
+    A request holds a slot (``holder``) from before it is sent until its answer is in; a killed
+    process's slots come back when their lease (``expires_at``) runs out.
+    """
+
+    __tablename__ = "api_inflight"
+
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +32,13 @@ from tests.store.test_queue import Clock, alembic_config, at
 from tests.store.test_repository import pub
 
 A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
-NEW_TABLES = ("publication_identifiers", "publication_merges", "api_cache", "api_runtime_state")
+NEW_TABLES = (
+    "publication_identifiers",
+    "publication_merges",
+    "api_cache",
+    "api_runtime_state",
+    "api_inflight",
+)
 
 
 @pytest.fixture
@@ -295,6 +302,101 @@ def _authorships(engine: Engine) -> list[Authorship]:
 
 
 # --- rate clock and cache ---------------------------------------------------------------------
+
+
+def _hold_permits(url: str, n: int, out: Any) -> None:
+    """Take and give back ``n`` permits of a limit of 2, reporting how many were held at once."""
+    engine = make_engine(url)
+    rate = ApiClock(engine)
+    holder = f"worker-{multiprocessing.current_process().pid}"
+    seen = []
+    for _ in range(n):
+        while (slot := rate.acquire("crossref", 2, holder, 60.0)) is None:
+            time.sleep(0.005)
+        seen.append(rate.in_flight("crossref"))
+        time.sleep(0.01)
+        rate.release("crossref", slot, holder)
+    out.put(seen)
+    engine.dispose()
+
+
+def test_send_permits_are_limited_and_given_back(engine: Engine) -> None:
+    clock = Clock()
+    rate = ApiClock(engine, clock)
+    first = rate.acquire("arxiv", 1, "a", 30.0)
+    assert first == 0
+    assert rate.acquire("arxiv", 1, "b", 30.0) is None  # one in flight
+    assert rate.acquire("crossref", 1, "b", 30.0) == 0  # services have their own permits
+    assert rate.in_flight("arxiv") == 1
+    rate.release("arxiv", 0, "b")  # not b's permit: nothing changes
+    assert rate.acquire("arxiv", 1, "b", 30.0) is None
+    rate.release("arxiv", 0, "a")
+    assert rate.in_flight("arxiv") == 0
+    assert rate.acquire("arxiv", 1, "b", 30.0) == 0
+    # a raised limit adds permits, a lowered one stops handing out the ones above it
+    assert rate.acquire("arxiv", 3, "c", 30.0) == 1
+    assert rate.acquire("arxiv", 3, "d", 30.0) == 2
+    assert rate.acquire("arxiv", 3, "e", 30.0) is None
+    rate.release("arxiv", 2, "d")
+    assert rate.acquire("arxiv", 2, "e", 30.0) is None
+    with pytest.raises(ValueError, match="limit"):
+        rate.acquire("arxiv", 0, "f", 30.0)
+
+
+def test_a_permit_held_by_a_dead_process_comes_back_when_its_lease_runs_out(
+    engine: Engine,
+) -> None:
+    clock = Clock()
+    rate = ApiClock(engine, clock)
+    assert rate.acquire("arxiv", 1, "killed", 30.0) == 0
+    clock.now = at(29)
+    assert rate.acquire("arxiv", 1, "alive", 30.0) is None
+    clock.now = at(30)
+    assert rate.in_flight("arxiv") == 0
+    assert rate.acquire("arxiv", 1, "alive", 30.0) == 0
+    rate.release("arxiv", 0, "killed")  # the late release of the lost lease frees nothing
+    assert rate.in_flight("arxiv") == 1
+    # a renewed lease runs from the renewal; the holder of a lost lease cannot renew it
+    clock.now = at(50)
+    assert rate.renew("arxiv", 0, "alive", 30.0)
+    assert not rate.renew("arxiv", 0, "killed", 30.0)
+    clock.now = at(75)
+    assert rate.acquire("arxiv", 1, "late", 30.0) is None
+    clock.now = at(80)
+    assert rate.acquire("arxiv", 1, "late", 30.0) == 0
+
+
+def test_a_permit_whose_holder_is_known_dead_is_taken_at_once(engine: Engine) -> None:
+    rate = ApiClock(engine, Clock())
+    assert rate.acquire("crossref", 2, "host:1:a", 600.0) == 0
+    assert rate.acquire("crossref", 2, "host:2:b", 600.0) == 1
+    asked: list[str] = []
+
+    def dead(holder: str) -> bool:
+        asked.append(holder)
+        return holder == "host:2:b"
+
+    assert rate.acquire("crossref", 2, "host:3:c", 600.0, dead) == 1
+    assert asked == ["host:1:a", "host:2:b"]
+    assert rate.acquire("crossref", 2, "host:4:d", 600.0, dead) is None  # the living keep theirs
+
+
+def test_processes_sharing_the_permits_never_hold_more_than_the_limit(
+    database_url: str, engine: Engine
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [
+        context.Process(target=_hold_permits, args=(database_url, 10, queue)) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    seen = [n for _ in workers for n in queue.get(timeout=90)]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(seen) == 30
+    assert max(seen) <= 2
+    assert ApiClock(engine).in_flight("crossref") == 0
 
 
 def test_the_rate_clock_spaces_reservations_and_honours_cooldowns(engine: Engine) -> None:

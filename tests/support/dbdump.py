@@ -31,6 +31,7 @@ SKIP_TABLES = {
     "cooldowns",
     "api_cache",
     "api_runtime_state",
+    "api_inflight",
 }
 
 

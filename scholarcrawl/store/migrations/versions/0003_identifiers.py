@@ -106,8 +106,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("service", name=op.f("pk_api_runtime_state")),
     )
 
+    op.create_table(
+        "api_inflight",
+        sa.Column("service", sa.String(length=32), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holder", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("service", "slot", name=op.f("pk_api_inflight")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("api_inflight")
     op.drop_table("api_runtime_state")
     with op.batch_alter_table("api_cache", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_cache_expires_at"))
