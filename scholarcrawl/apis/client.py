@@ -2,10 +2,11 @@
 
 For each request, in order: the query cache (``api_cache``; a hit sends nothing), in-flight
 coalescing (a second caller of the same request waits for the first one's answer), the
-per-process in-flight limit, the rate clock shared by every process through the database
-(``api_runtime_state``), then ``crawler.engine.download_async`` so that downloader
-middlewares, retries and stats apply. A 429 starts a cooldown of the whole service
-(``Retry-After`` when given, else ``<SERVICE>_COOLDOWN_SECONDS``) that every process honours.
+in-flight limit (per process, then a send permit shared by every process: ``api_inflight``),
+the rate clock shared by every process through the database (``api_runtime_state``), then
+``crawler.engine.download_async`` so that downloader middlewares, retries and stats apply.
+A 429 starts a cooldown of the whole service (``Retry-After`` when given, else
+``<SERVICE>_COOLDOWN_SECONDS``) that every process honours.
 
 Events (``<service>.<event> key=value``): ``request_scheduled`` (wait_seconds,
 cooldown_remaining_seconds, source_path), ``request_completed`` (status_code, wait_seconds,
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +33,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.defer import Deferred, DeferredSemaphore
 
 from scholarcrawl.apis import ApiResponseError
@@ -46,6 +51,9 @@ CACHEABLE_STATUSES = frozenset({200, 400, 404})
 IDENTITY_PARAMETERS = frozenset({"mailto", "email"})
 META_SERVICE = "api_service"
 MAX_RATE_LIMITED_ATTEMPTS = 3
+#: Polling for a send permit held by another process: first pause, longest pause.
+PERMIT_POLL_SECONDS = 0.05
+PERMIT_MAX_POLL_SECONDS = 0.5
 #: A Retry-After beyond a week is read as a week (a bigger one is a server's mistake).
 MAX_RETRY_AFTER_SECONDS = 7 * 86400.0
 #: Refusals that are the API's final word on a request (kept in the cache like answers).
@@ -123,6 +131,16 @@ class ApiClient:
             for name, service in config.services().items()
         }
         self._inflight: dict[str, list[Deferred[ApiAnswer]]] = {}
+        # this process's name on the send permits (host:pid:tag, so that a process on this
+        # machine can tell a dead holder), and how long a permit outlives a process that died
+        # holding it elsewhere: the longest wait for a send time plus a download with retries
+        self._host = socket.gethostname()[:30]
+        self.holder = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        settings = crawler.settings
+        self._download_budget = (
+            settings.getfloat("DOWNLOAD_TIMEOUT", 180) * (settings.getint("RETRY_TIMES", 2) + 1)
+            + 5.0
+        )
 
     # --- public --------------------------------------------------------------------------
 
@@ -187,9 +205,14 @@ class ApiClient:
     async def _send(self, service: ServiceConfig, url: str, path: str) -> ApiAnswer:
         semaphore = self._semaphores[service.name]
         await maybe_deferred_to_future(semaphore.acquire())
+        permit: int | None = None
         try:
-            for _attempt in range(MAX_RATE_LIMITED_ATTEMPTS):
-                waited = await self._wait_for_slot(service, path)
+            permit, waited_for_permit = await self._take_permit(service)
+            for attempt in range(MAX_RATE_LIMITED_ATTEMPTS):
+                if attempt:  # a new wait for a send time: the permit's lease starts again
+                    self.clock.renew(service.name, permit, self.holder, self._lease(service))
+                waited = await self._wait_for_slot(service, path) + waited_for_permit
+                waited_for_permit = 0.0
                 response = await self._download(service, url)
                 status = response.status
                 self._event(
@@ -213,7 +236,60 @@ class ApiClient:
                 self._cool_down(service, response.headers.get(b"Retry-After"), path)
             raise ApiUnavailable(service.name, "rate_limited", "429 on every attempt")
         finally:
+            if permit is not None:
+                self._give_back(service, permit)
             semaphore.release()
+
+    def _give_back(self, service: ServiceConfig, permit: int) -> None:
+        try:
+            self.clock.release(service.name, permit, self.holder)
+        except SQLAlchemyError as exc:  # the request's own outcome matters more than this
+            logger.warning(
+                "%s: send permit %d not given back (%s); it frees itself within %.0f s",
+                service.name,
+                permit,
+                exc.__class__.__name__,
+                self._lease(service),
+            )
+
+    def _lease(self, service: ServiceConfig) -> float:
+        return service.max_wait_seconds + self._download_budget
+
+    def _holder_is_dead(self, holder: str) -> bool:
+        """True for a holder that was a process of this machine and is gone."""
+        host, _, rest = holder.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != self._host or not pid_text.isdigit() or holder == self.holder:
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive under another user (EPERM) or unknowable: not ours to free
+            return False
+        return False
+
+    async def _take_permit(self, service: ServiceConfig) -> tuple[int, float]:
+        """One of the service's send permits every process shares; (permit, seconds waited)."""
+        waited, pause = 0.0, PERMIT_POLL_SECONDS
+        while True:
+            permit = self.clock.acquire(
+                service.name,
+                service.max_in_flight,
+                self.holder,
+                self._lease(service),
+                self._holder_is_dead,
+            )
+            if permit is not None:
+                return permit, waited
+            if waited + pause > service.max_wait_seconds:
+                raise ApiUnavailable(
+                    service.name, "in_flight", "every send permit stayed held by other processes"
+                )
+            self._check_budget(service)
+            await async_sleep(pause)
+            waited += pause
+            pause = min(pause * 2, PERMIT_MAX_POLL_SECONDS)
 
     async def _wait_for_slot(self, service: ServiceConfig, path: str) -> float:
         """Sleep until the shared clock lets this request go; returns the seconds waited."""

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 
-from scholarcrawl.apis.client import cache_url, request_fingerprint, retry_after_seconds
+from scholarcrawl.apis.client import (
+    ApiClient,
+    cache_url,
+    request_fingerprint,
+    retry_after_seconds,
+)
 from scholarcrawl.apis.config import ApiConfig, ApiSettingError, api_download_slots
 from scholarcrawl.settings import USER_AGENT
+from scholarcrawl.store.db import make_engine
 
 
 def test_a_contact_email_selects_the_polite_pool_and_goes_into_the_user_agent(
@@ -93,3 +104,25 @@ def test_odd_retry_after_values_never_crash() -> None:
     assert retry_after_seconds(b"\xb2", now) is None  # "²" is a digit to str.isdigit()
     assert retry_after_seconds(b"99999999999999", now) == 7 * 86400.0
     assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now) == 7 * 86400.0
+
+
+def test_a_permit_holder_is_dead_only_when_it_was_a_gone_process_of_this_machine(
+    tmp_path: Path,
+) -> None:
+    crawler = get_crawler(settings_dict={"DOWNLOAD_TIMEOUT": 10, "RETRY_TIMES": 1})
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    config = ApiConfig.from_settings(crawler.settings)
+    client = ApiClient(crawler, engine, config)
+    host, pid, _tag = client.holder.split(":")
+    assert pid == str(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert client._holder_is_dead(f"{host}:{child.pid}:0000")
+    assert not client._holder_is_dead(f"{host}:{os.getppid()}:0000")  # alive
+    assert not client._holder_is_dead(client.holder)
+    assert not client._holder_is_dead(f"{host}-elsewhere:{child.pid}:0000")  # another machine
+    assert not client._holder_is_dead("no pid here")
+    # a killed holder elsewhere keeps its permit for the longest wait plus a download
+    arxiv = config.services()["arxiv"]
+    assert client._lease(arxiv) == arxiv.max_wait_seconds + 10 * 2 + 5
+    engine.dispose()

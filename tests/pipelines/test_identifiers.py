@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from scholarcrawl.apis import crossref
-from scholarcrawl.replay.faults import parse_fault
+from scholarcrawl.replay.faults import Fault, parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.apistate import ApiClock
@@ -283,6 +283,49 @@ def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     assert min(gaps) >= interval - 0.05, gaps
     # and over the whole run the rate never exceeds one per interval
     assert times[-1] - times[0] >= 11 * interval - 0.05
+
+
+def test_two_processes_never_have_more_requests_in_flight_than_the_limit(
+    replay: ReplayServer, database_url: str, tmp_path: Path
+) -> None:
+    """One Crossref request in flight across two processes: each answer takes 0.3 s at the
+    server, so with no rate interval only the shared send permit keeps them apart."""
+    delay = 0.3
+    replay.faults.append(Fault("slow", paths={"/works"}, delay=delay))
+    runs = []
+    for n in range(2):
+        urls = [
+            crossref.works_query_url(replay.base_url, f"process {n} permit {i}", None)
+            for i in range(4)
+        ]
+        runs.append(
+            probe(
+                replay,
+                database_url,
+                urls,
+                tmp_path,
+                CROSSREF_MIN_INTERVAL_SECONDS="0",
+                CROSSREF_MAX_IN_FLIGHT="1",
+            )
+        )
+    for process, out in runs:
+        assert process.wait(timeout=120) == 0
+        assert [r.get("status") for r in json.loads(out.read_text())] == [200] * 4
+    # a request is logged when its answer leaves, after the delay: answers of requests that
+    # overlapped would leave less than `delay` apart
+    times = sorted(r.monotonic for r in api_requests(replay))
+    assert len(times) == 8
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= delay - 0.05, gaps
+    assert in_flight_now(database_url) == 0  # every permit was given back
+
+
+def in_flight_now(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        return ApiClock(engine).in_flight("crossref")
+    finally:
+        engine.dispose()
 
 
 def test_without_a_contact_email_the_public_pool_applies_and_is_said_once(
