@@ -254,26 +254,37 @@ def test_two_requests_for_the_same_query_make_one(
     assert len(api_requests(replay)) == 2
 
 
+def probe_twice(
+    server: ReplayServer, database_url: str, tmp: Path, n: int, **settings: str
+) -> list[Any]:
+    """Two probe processes at once, each asking ``n`` different Crossref queries."""
+    return [
+        probe(
+            server,
+            database_url,
+            [
+                crossref.works_query_url(server.base_url, f"process {p} query {i}", None)
+                for i in range(n)
+            ],
+            tmp,
+            **settings,
+        )
+        for p in range(2)
+    ]
+
+
 def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     replay: ReplayServer, database_url: str, tmp_path: Path
 ) -> None:
     interval = 0.4
-    runs = []
-    for n in range(2):
-        urls = [
-            crossref.works_query_url(replay.base_url, f"process {n} query {i}", None)
-            for i in range(6)
-        ]
-        runs.append(
-            probe(
-                replay,
-                database_url,
-                urls,
-                tmp_path,
-                CROSSREF_MIN_INTERVAL_SECONDS=str(interval),
-                CROSSREF_MAX_IN_FLIGHT="3",
-            )
-        )
+    runs = probe_twice(
+        replay,
+        database_url,
+        tmp_path,
+        6,
+        CROSSREF_MIN_INTERVAL_SECONDS=str(interval),
+        CROSSREF_MAX_IN_FLIGHT="3",
+    )
     for process, _ in runs:
         assert process.wait(timeout=120) == 0
     times = sorted(r.monotonic for r in api_requests(replay))
@@ -292,22 +303,14 @@ def test_two_processes_never_have_more_requests_in_flight_than_the_limit(
     server, so with no rate interval only the shared send permit keeps them apart."""
     delay = 0.3
     replay.faults.append(Fault("slow", paths={"/works"}, delay=delay))
-    runs = []
-    for n in range(2):
-        urls = [
-            crossref.works_query_url(replay.base_url, f"process {n} permit {i}", None)
-            for i in range(4)
-        ]
-        runs.append(
-            probe(
-                replay,
-                database_url,
-                urls,
-                tmp_path,
-                CROSSREF_MIN_INTERVAL_SECONDS="0",
-                CROSSREF_MAX_IN_FLIGHT="1",
-            )
-        )
+    runs = probe_twice(
+        replay,
+        database_url,
+        tmp_path,
+        4,
+        CROSSREF_MIN_INTERVAL_SECONDS="0",
+        CROSSREF_MAX_IN_FLIGHT="1",
+    )
     for process, out in runs:
         assert process.wait(timeout=120) == 0
         assert [r.get("status") for r in json.loads(out.read_text())] == [200] * 4

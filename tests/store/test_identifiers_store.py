@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -304,6 +305,19 @@ def _authorships(engine: Engine) -> list[Authorship]:
 # --- rate clock and cache ---------------------------------------------------------------------
 
 
+def in_three_processes(target: Callable[[str, int, Any], None], url: str, n: int) -> list[Any]:
+    """Run ``target(url, n, queue)`` in three processes at once; everything they put, joined."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=target, args=(url, n, queue)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    results = [value for _ in workers for value in queue.get(timeout=90)]
+    for worker in workers:
+        worker.join(timeout=60)
+    return results
+
+
 def _hold_permits(url: str, n: int, out: Any) -> None:
     """Take and give back ``n`` permits of a limit of 2, reporting how many were held at once."""
     engine = make_engine(url)
@@ -384,16 +398,7 @@ def test_a_permit_whose_holder_is_known_dead_is_taken_at_once(engine: Engine) ->
 def test_processes_sharing_the_permits_never_hold_more_than_the_limit(
     database_url: str, engine: Engine
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    workers = [
-        context.Process(target=_hold_permits, args=(database_url, 10, queue)) for _ in range(3)
-    ]
-    for worker in workers:
-        worker.start()
-    seen = [n for _ in workers for n in queue.get(timeout=90)]
-    for worker in workers:
-        worker.join(timeout=60)
+    seen = in_three_processes(_hold_permits, database_url, 10)
     assert len(seen) == 30
     assert max(seen) <= 2
     assert ApiClock(engine).in_flight("crossref") == 0
@@ -428,16 +433,7 @@ def _reserve_many(url: str, n: int, out: Any) -> None:
 def test_processes_sharing_the_clock_never_get_send_times_closer_than_the_interval(
     database_url: str, engine: Engine
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    workers = [
-        context.Process(target=_reserve_many, args=(database_url, 8, queue)) for _ in range(3)
-    ]
-    for worker in workers:
-        worker.start()
-    times = sorted(t for _ in workers for t in queue.get(timeout=60))
-    for worker in workers:
-        worker.join(timeout=60)
+    times = sorted(in_three_processes(_reserve_many, database_url, 8))
     assert len(times) == 24
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.5 - 1e-6
