@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from scholarcrawl.store.models import ApiCacheEntry, ApiInFlight, ApiRuntimeState
 from scholarcrawl.store.queue import _Store, _utc_in, _utc_out, _utc_out_opt
@@ -59,6 +60,17 @@ class CachedAnswer:
     expires_at: datetime
 
 
+def _state_row(session: Session, service: str, now: datetime) -> ApiRuntimeState:
+    """The locked clock row of ``service``, created when it is the service's first request (an
+    IntegrityError then means another process created it at the same time: try again)."""
+    row = session.get(ApiRuntimeState, service, with_for_update=True)
+    if row is None:
+        row = ApiRuntimeState(service=service, next_allowed_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
 class ApiClock(_Store):
     """The per-service rate clock and cooldowns (``ARXIV_*``, ``CROSSREF_*`` intervals)."""
 
@@ -85,11 +97,7 @@ class ApiClock(_Store):
     ) -> Reservation:
         now = self._now()
         with self._write() as session:
-            row = session.get(ApiRuntimeState, service, with_for_update=True)
-            if row is None:
-                row = ApiRuntimeState(service=service, next_allowed_at=now, updated_at=now)
-                session.add(row)
-                session.flush()
+            row = _state_row(session, service, now)
             send_at = max(now, _utc_out(row.next_allowed_at))
             cooldown_until = _utc_out_opt(row.cooldown_until)
             cooldown_remaining = 0.0
@@ -133,10 +141,7 @@ class ApiClock(_Store):
     def _activate(self, service: str, until: datetime, reason: str) -> datetime:
         now = self._now()
         with self._write() as session:
-            row = session.get(ApiRuntimeState, service, with_for_update=True)
-            if row is None:
-                row = ApiRuntimeState(service=service, next_allowed_at=now, updated_at=now)
-                session.add(row)
+            row = _state_row(session, service, now)
             current = _utc_out_opt(row.cooldown_until)
             if current is None or current < until:
                 row.cooldown_until = until
