@@ -259,7 +259,7 @@ class ApiClient:
         """True for a holder that was a process of this machine and is gone."""
         host, _, rest = holder.partition(":")
         pid_text = rest.partition(":")[0]
-        if host != self._host or not pid_text.isdigit() or holder == self.holder:
+        if host != self._host or not pid_text.isdigit():
             return False
         try:
             os.kill(int(pid_text), 0)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,15 @@ def _state_row(session: Session, service: str, now: datetime) -> ApiRuntimeState
         session.add(row)
         session.flush()
     return row
+
+
+def _held_by(service: str, slot: int, holder: str) -> tuple[ColumnElement[bool], ...]:
+    """The permit ``slot`` of ``service`` while ``holder`` holds it."""
+    return (
+        ApiInFlight.service == service,
+        ApiInFlight.slot == slot,
+        ApiInFlight.holder == holder,
+    )
 
 
 class ApiClock(_Store):
@@ -192,15 +201,15 @@ class ApiClock(_Store):
             )
             if not self._sqlite:
                 permits = permits.with_for_update(skip_locked=True)
-            taken = None
-            for row in session.scalars(permits):
-                free = row.holder is None or row.expires_at is None
-                if free or _utc_out(row.expires_at) <= now:  # type: ignore[arg-type]
-                    taken = row
-                    break
-                if is_dead is not None and row.holder is not None and is_dead(row.holder):
-                    taken = row
-                    break
+
+            def free(row: ApiInFlight) -> bool:
+                if row.holder is None or row.expires_at is None:
+                    return True
+                if _utc_out(row.expires_at) <= now:
+                    return True
+                return is_dead is not None and is_dead(row.holder)
+
+            taken = next((row for row in session.scalars(permits) if free(row)), None)
             if taken is None:
                 return None
             taken.holder = holder
@@ -212,11 +221,7 @@ class ApiClock(_Store):
         with self._write() as session:
             result = session.execute(
                 update(ApiInFlight)
-                .where(
-                    ApiInFlight.service == service,
-                    ApiInFlight.slot == slot,
-                    ApiInFlight.holder == holder,
-                )
+                .where(*_held_by(service, slot, holder))
                 .values(expires_at=self._now() + timedelta(seconds=lease_seconds))
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -226,13 +231,7 @@ class ApiClock(_Store):
         with self._write() as session:
             session.execute(
                 update(ApiInFlight)
-                .where(
-                    and_(
-                        ApiInFlight.service == service,
-                        ApiInFlight.slot == slot,
-                        ApiInFlight.holder == holder,
-                    )
-                )
+                .where(*_held_by(service, slot, holder))
                 .values(holder=None, expires_at=None)
             )
 
@@ -240,14 +239,14 @@ class ApiClock(_Store):
         """Permits of ``service`` held now (leases not run out)."""
         now = self._now()
         with self._read() as session:
-            rows = session.scalars(
-                select(ApiInFlight).where(
+            held = session.scalar(
+                select(func.count()).where(
                     ApiInFlight.service == service,
                     ApiInFlight.holder.is_not(None),
                     ApiInFlight.expires_at > now,
                 )
             )
-            return len(list(rows))
+            return held or 0
 
     def states(self) -> list[ServiceState]:
         with self._read() as session:

@@ -289,8 +289,9 @@ class ApiRuntimeState(Base):
 class ApiInFlight(Base):
     """Send permits of one API service, shared by every process (``<SERVICE>_MAX_IN_FLIGHT``).
 
-    A request holds a slot (``holder``) from before it is sent until its answer is in; a killed
-    process's slots come back when their lease (``expires_at``) runs out.
+    A request holds a slot (``holder``: host:pid:tag) from before it is sent until its answer is
+    in; a killed process's slots come back when their lease (``expires_at``) runs out, or at once
+    to a process on the same host that sees the pid is gone.
     """
 
     __tablename__ = "api_inflight"
