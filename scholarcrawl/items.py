@@ -54,6 +54,7 @@ class PublicationItem:
     identifiers: list[dict[str, Any]] = field(default_factory=list)
     identifier_status: str | None = None  # resolved | no_match | uninformative | ...
     identifier_error: str | None = None  # why resolution failed (status error or deferred)
+    queue_pdf: bool = False  # set by PdfQueuePipeline: the store queues its open-access PDF
     item_type: Literal["publication"] = "publication"
 
 

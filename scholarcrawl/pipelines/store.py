@@ -66,6 +66,8 @@ class StorePipeline:
             self._count("authorship", result.authorship)
             if result.snapshot_added:
                 self._inc("citation_snapshot/inserted")
+            if result.pdf_queued:
+                self._inc("pdf_queue/queued")
         return item
 
     def close_spider(self, spider: Spider | None = None) -> None:

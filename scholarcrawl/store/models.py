@@ -300,3 +300,40 @@ class ApiInFlight(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holder: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdfQueueEntry(Base):
+    """Where to read one publication's open-access PDF, and how finding it went.
+
+    One row per publication with a DOI or an arXiv id. Status (closed vocabulary, see
+    :mod:`scholarcrawl.store.pdfqueue`): pending -> claimed -> done | no-oa-location |
+    not-found | http-error | blocked (the last two retried with back-off). Read and written
+    only through :class:`scholarcrawl.store.pdfqueue.PdfQueue`.
+    """
+
+    __tablename__ = "pdf_queue"
+    __table_args__ = (Index("ix_pdf_queue_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), unique=True
+    )
+    doi: Mapped[str | None] = mapped_column(String(255))
+    arxiv_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_owner: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pdf_url: Mapped[str | None] = mapped_column(Text)
+    landing_url: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(16))
+    oa_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_size: Mapped[int | None] = mapped_column(Integer)
+    download_status: Mapped[str | None] = mapped_column(String(16))
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

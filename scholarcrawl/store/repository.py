@@ -81,6 +81,7 @@ class PublicationChange:
     snapshot_added: bool
     identifiers_added: int = 0
     merged: tuple[int, ...] = ()  # ids of publications merged into this one
+    pdf_queued: bool = False  # a pdf_queue row was added or re-aimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +349,11 @@ class Repository:
             ):
                 publication.identifier_status = "resolved"
                 publication.identifier_error = None
+            pdf_queued = False
+            if values.get("queue_pdf"):
+                from scholarcrawl.store.pdfqueue import sync_publication
+
+                pdf_queued = sync_publication(session, publication.id, now)
             authorship_change = self._upsert_authorship(session, publication.id, values, now)
             snapshot_added = self._snapshot(
                 session, publication.id, scholar_id, run_id, values["citations"], now
@@ -359,6 +365,7 @@ class Repository:
                 snapshot_added,
                 added,
                 tuple(merged),
+                pdf_queued,
             )
 
     def _find_all(
@@ -533,6 +540,9 @@ class Repository:
                 session.delete(snapshot)
             else:
                 snapshot.publication_id = survivor.id
+        from scholarcrawl.store.pdfqueue import merge_rows
+
+        merge_rows(session, survivor.id, other.id)
         session.execute(
             update(PublicationCluster)
             .where(PublicationCluster.publication_id == other.id)
@@ -863,6 +873,7 @@ _MERGE_HANDLED = frozenset(
     {
         "publications",
         "authorships",
+        "pdf_queue",
         "citation_snapshots",
         "publication_clusters",
         "publication_identifiers",
