@@ -1,4 +1,4 @@
-"""Pure request builders and response parsers for the scholarly APIs (arXiv, Crossref).
+"""Pure request builders and response parsers for the scholarly APIs (arXiv, Crossref, Unpaywall).
 
 Nothing here touches the network or Scrapy: builders return URL strings for ordinary Scrapy
 requests, parsers take the body bytes and the HTTP status and return frozen dataclasses, or

@@ -1,4 +1,4 @@
-"""Settings of the machine APIs (arXiv, Crossref; Unpaywall later), parsed once and validated.
+"""Settings of the machine APIs (arXiv, Crossref, Unpaywall), parsed once and validated.
 
 Each service has a base URL, a minimum interval between requests and a maximum number in
 flight (the rate clock shared through the database enforces the interval across processes;
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import BaseSettings
 
 CONTACT_EMAIL_ENV = "SCHOLARCRAWL_CONTACT_EMAIL"
+UNPAYWALL_EMAIL_ENV = "UNPAYWALL_EMAIL"
 
 
 class ApiSettingError(ValueError):
@@ -66,6 +67,8 @@ class ApiConfig:
     crossref: ServiceConfig
     crossref_rows: int
     arxiv_max_results: int
+    unpaywall: ServiceConfig
+    unpaywall_email: str | None  # required by the pdfs spider (Unpaywall wants a real one)
 
     @property
     def polite(self) -> bool:
@@ -73,18 +76,13 @@ class ApiConfig:
         return self.contact_email is not None
 
     def services(self) -> dict[str, ServiceConfig]:
-        return {"arxiv": self.arxiv, "crossref": self.crossref}
+        return {"arxiv": self.arxiv, "crossref": self.crossref, "unpaywall": self.unpaywall}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings | Mapping[str, Any]) -> ApiConfig:
         get = settings.get
-        email = os.environ.get(CONTACT_EMAIL_ENV) or get(CONTACT_EMAIL_ENV) or ""
-        email = str(email).strip() or None
-        if email is not None and ("@" not in email or any(c.isspace() for c in email)):
-            raise ApiSettingError(
-                f"{CONTACT_EMAIL_ENV} {email!r} is not an e-mail address "
-                "(Crossref and Unpaywall want a real one)"
-            )
+        email = _email(settings, CONTACT_EMAIL_ENV)
+        unpaywall_email = _email(settings, UNPAYWALL_EMAIL_ENV)
         ttl = timedelta(days=_float(get("API_CACHE_TTL_DAYS", 183), "API_CACHE_TTL_DAYS"))
         max_wait = _float(get("API_MAX_WAIT_SECONDS", 120.0), "API_MAX_WAIT_SECONDS")
         base_agent = str(get("USER_AGENT") or "scholarcrawl")
@@ -128,7 +126,23 @@ class ApiConfig:
             raise ApiSettingError("CROSSREF_ROWS must be between 1 and 1000")
         if not 1 <= results <= 100:
             raise ApiSettingError("ARXIV_MAX_RESULTS must be between 1 and 100")
-        return cls(email, agent, arxiv, crossref, rows, results)
+        # Unpaywall asks for at most 100,000 calls a day: one a second stays under it whatever
+        # the number of processes (the rate clock is shared).
+        unpaywall = ServiceConfig(
+            name="unpaywall",
+            enabled=True,
+            api_url=str(get("UNPAYWALL_API_URL", "https://api.unpaywall.org")).rstrip("/"),
+            min_interval_seconds=_float(
+                get("UNPAYWALL_MIN_INTERVAL_SECONDS", 1.0), "UNPAYWALL_MIN_INTERVAL_SECONDS"
+            ),
+            max_in_flight=_int(get("UNPAYWALL_MAX_IN_FLIGHT", 2), "UNPAYWALL_MAX_IN_FLIGHT"),
+            cooldown_seconds=_float(
+                get("UNPAYWALL_COOLDOWN_SECONDS", 300.0), "UNPAYWALL_COOLDOWN_SECONDS"
+            ),
+            max_wait_seconds=max_wait,
+            cache_ttl=ttl,
+        )
+        return cls(email, agent, arxiv, crossref, rows, results, unpaywall, unpaywall_email)
 
 
 def api_download_slots(settings: BaseSettings) -> dict[str, dict[str, Any]]:
@@ -142,6 +156,16 @@ def api_download_slots(settings: BaseSettings) -> dict[str, dict[str, Any]]:
         service.slot: {"concurrency": service.max_in_flight, "delay": 0.0}
         for service in config.services().values()
     }
+
+
+def _email(settings: BaseSettings | Mapping[str, Any], name: str) -> str | None:
+    """An e-mail setting (the environment variable of the same name wins); None when unset."""
+    value = str(os.environ.get(name) or settings.get(name) or "").strip() or None
+    if value is not None and ("@" not in value or any(c.isspace() for c in value)):
+        raise ApiSettingError(
+            f"{name} {value!r} is not an e-mail address (Crossref and Unpaywall want a real one)"
+        )
+    return value
 
 
 def _bool(value: Any) -> bool:

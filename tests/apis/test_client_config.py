@@ -77,6 +77,7 @@ def test_api_slots_have_no_scrapy_delay() -> None:
     assert slots == {
         "api-arxiv": {"concurrency": 1, "delay": 0.0},
         "api-crossref": {"concurrency": 3, "delay": 0.0},
+        "api-unpaywall": {"concurrency": 2, "delay": 0.0},
     }
 
 

@@ -1,4 +1,4 @@
-"""Conformance of the arXiv and Crossref parsers with real API answers.
+"""Conformance of the arXiv, Crossref and Unpaywall parsers with real API answers.
 
 The real answers are never copied into the repository: they live in ``../shared/api-samples``
 (beside the repository root), and what was read off each by hand in ``../shared/expected.json``
@@ -20,6 +20,7 @@ from lxml import etree
 from scholarcrawl.apis import ApiResponseError
 from scholarcrawl.apis.arxiv import parse_feed
 from scholarcrawl.apis.crossref import parse_work, parse_works
+from scholarcrawl.apis.unpaywall import parse_unpaywall
 
 # tests/apis/test_conformance.py -> parents[3] is the folder holding the repository.
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "api-samples"
@@ -150,3 +151,66 @@ def test_crossref_sample(name: str) -> None:
         assert work.year is None
     else:
         assert work.year == issued_year
+
+
+# --------------------------------------------------------------------------- Unpaywall
+
+
+@pytest.mark.parametrize("name", _names("unpaywall", "*.json"))
+def test_unpaywall_sample(name: str) -> None:
+    facts = _facts("unpaywall", name)
+    body = (SAMPLES / "unpaywall" / name).read_bytes()
+    status = _status(name, facts)
+
+    if status != 200:
+        with pytest.raises(ApiResponseError) as info:
+            parse_unpaywall(body, status)
+        assert info.value.reason == ("api_error" if status == 422 else f"http_{status}")
+        return
+
+    record = parse_unpaywall(body, status)
+    assert record.doi == facts["doi"].lower()
+    assert record.is_oa is facts["is_oa"]
+    assert record.oa_status == facts["oa_status"]
+    assert len(record.oa_locations) == facts["n_oa_locations"]
+    assert record.title == facts["title"]
+    assert record.year == facts["year"]
+    assert record.genre == facts["genre"]
+    if facts["best_oa_host_type"] is None:
+        assert record.best_oa_location is None
+        assert record.pdf_urls() == []
+        assert record.landing_urls() == []
+        return
+    best = record.best_oa_location
+    assert best is not None
+    assert best.host_type == facts["best_oa_host_type"]
+    assert best.is_best is True
+    assert best in record.oa_locations
+    assert [loc.is_best for loc in record.oa_locations].count(True) == 1
+
+
+@pytest.mark.parametrize("name", _names("unpaywall", "*.json"))
+def test_unpaywall_sample_urls_follow_the_answer(name: str) -> None:
+    # The URL helpers against the raw JSON, read here without the parser.
+    raw = json.loads((SAMPLES / "unpaywall" / name).read_bytes())
+    record = parse_unpaywall((SAMPLES / "unpaywall" / name).read_bytes())
+    locations = [raw["best_oa_location"], *raw["oa_locations"]] if raw["best_oa_location"] else []
+    pdfs = [loc["url_for_pdf"] for loc in locations if loc["url_for_pdf"]]
+    landings = [loc["url_for_landing_page"] for loc in locations if loc["url_for_landing_page"]]
+    assert record.pdf_urls() == list(dict.fromkeys(pdfs))
+    assert record.landing_urls() == list(dict.fromkeys(landings))
+    if raw["best_oa_location"] and raw["best_oa_location"]["url_for_pdf"]:
+        assert record.pdf_urls()[0] == raw["best_oa_location"]["url_for_pdf"]
+
+
+def test_unpaywall_samples_cover_the_shapes_that_matter() -> None:
+    names = [n for n in _names("unpaywall", "*.json") if isinstance(n, str)]
+    if not names:
+        pytest.skip(NO_SAMPLES)
+    records = [parse_unpaywall((SAMPLES / "unpaywall" / n).read_bytes()) for n in names]
+    # A closed work, a best location without a PDF (landing page only), one with a PDF, and
+    # a second location that is not the best.
+    assert any(r.best_oa_location is None and not r.is_oa for r in records)
+    assert any(r.best_oa_location and r.best_oa_location.url_for_pdf is None for r in records)
+    assert any(r.best_oa_location and r.best_oa_location.url_for_pdf for r in records)
+    assert any(not loc.is_best for r in records for loc in r.oa_locations)
