@@ -27,7 +27,7 @@ from scholarcrawl.store.pdfqueue import (
 )
 from scholarcrawl.store.repository import Repository
 from tests.store.test_identifiers_store import A, B, ident, in_three_processes
-from tests.store.test_identifiers_store import repo as repo  # noqa: F401 (fixture)
+from tests.store.test_identifiers_store import repo as repo  # the fixture
 from tests.store.test_queue import Clock, at
 from tests.store.test_repository import pub
 
