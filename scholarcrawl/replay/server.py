@@ -19,6 +19,11 @@ Routes:
   APIs over an :class:`~.apis.ApiCatalogue` (by default built from the corpus on first
   use; ``apis=False`` turns them off), logged like every other request;
   ``arxiv_api_url`` and ``crossref_api_url`` are their base URLs;
+* ``GET /v2/{doi}?email=...``, ``GET /doi/{doi}``, ``GET /publisher/landing/{doi}``,
+  ``GET /publisher/pdf/{doi}.pdf``, ``GET /publisher/supp/{doi}.pdf``: mock Unpaywall,
+  doi.org and publisher sites over an :class:`~.oa.OaCatalogue` (by default over the API
+  catalogue; ``oa=False`` turns them off), logged and open to faults like every other
+  request; ``unpaywall_api_url`` is Unpaywall's base URL;
 * ``GET /_replay/requests``: the request log as JSON; ``POST /_replay/reset``
   clears it. Control requests are not logged;
 * anything else: 404.
@@ -55,6 +60,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from scholarcrawl.replay.apis import ARXIV_PATH, ApiCatalogue, is_api_path
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.oa import OaCatalogue, is_oa_path
 from scholarcrawl.replay.robots import ROBOTS_TXT
 from scholarcrawl.replay.templates import (
     render_moved,
@@ -247,7 +253,9 @@ class ReplayServer:
     Use as a context manager or with ``start()``/``stop()``. ``base_url`` is
     ``http://127.0.0.1:PORT``; ``requests`` is the request log (thread-safe).
     ``apis``: the catalogue behind the mock arXiv and Crossref routes (None: the
-    corpus's own, built on first use; False: no API routes).
+    corpus's own, built on first use; False: no API routes). ``oa``: the catalogue behind
+    the mock Unpaywall, doi.org and publisher routes (None: one over ``apis``; False: no
+    OA routes).
     """
 
     def __init__(
@@ -258,11 +266,13 @@ class ReplayServer:
         *,
         faults: Sequence[FaultHook] = (),
         apis: ApiCatalogue | Literal[False] | None = None,
+        oa: OaCatalogue | Literal[False] | None = None,
     ) -> None:
         self.corpus = corpus
         self.apis: ApiCatalogue | None = (
             None if apis is False else apis or ApiCatalogue.from_corpus(corpus)
         )
+        self.oa: OaCatalogue | None = None if oa is False else oa or OaCatalogue(apis=self.apis)
         self.host = host
         self.faults: list[FaultHook] = list(faults)
         self._log: list[RequestRecord] = []
@@ -292,6 +302,11 @@ class ReplayServer:
     @property
     def crossref_api_url(self) -> str:
         """The mock Crossref API's base (``CROSSREF_API_URL``): ``http://HOST:PORT``."""
+        return self.base_url
+
+    @property
+    def unpaywall_api_url(self) -> str:
+        """The mock Unpaywall API's base (``UNPAYWALL_API_URL``): ``http://HOST:PORT``."""
         return self.base_url
 
     def warm_apis(self) -> threading.Thread | None:
@@ -391,6 +406,12 @@ class ReplayServer:
             return self.sorry_page(request, request.param("continue") or "", 429)
         if self.apis is not None and is_api_path(request.path):
             answer = self.apis.answer(request.path, request.query)
+            if answer is not None:
+                return ReplayResponse(
+                    answer.status, answer.body, answer.content_type, answer.headers
+                )
+        if self.oa is not None and is_oa_path(request.path):
+            answer = self.oa.answer(request.path, request.query, self.base_url)
             if answer is not None:
                 return ReplayResponse(
                     answer.status, answer.body, answer.content_type, answer.headers
