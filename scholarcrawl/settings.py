@@ -104,6 +104,43 @@ CROSSREF_PUBLIC_MAX_IN_FLIGHT = 1
 CROSSREF_COOLDOWN_SECONDS = 60.0
 CROSSREF_ROWS = 5
 
+# --- Open-access PDFs (`scrapy crawl pdfs`; docs/pdfs.md) -------------------------------
+# Crawls queue each stored publication with a DOI or an arXiv id in `pdf_queue`.
+PDF_QUEUE_ENABLED = True
+# Unpaywall wants a real e-mail with every request: required by `scrapy crawl pdfs` (the
+# environment variable of the same name wins).
+UNPAYWALL_EMAIL = ""
+UNPAYWALL_API_URL = "https://api.unpaywall.org"
+# 100,000 calls a day at most: one a second (shared by every process) stays under it.
+UNPAYWALL_MIN_INTERVAL_SECONDS = 1.0
+UNPAYWALL_MAX_IN_FLIGHT = 2
+UNPAYWALL_COOLDOWN_SECONDS = 300.0
+# Where an arXiv id's PDF lives (<PDF_ARXIV_URL>/pdf/<id>): no API call.
+PDF_ARXIV_URL = "https://arxiv.org"
+# Rows resolved at once, and the lease of a claimed row (renewed while the run lives).
+PDF_CONCURRENCY = 4
+PDF_LEASE_SECONDS = 600.0
+# http-error and blocked rows are tried again after the interval, doubling each attempt.
+PDF_AUTO_RETRY_ENABLED = True
+PDF_AUTO_RETRY_INTERVAL_SECONDS = 3600.0
+PDF_AUTO_RETRY_MAX_ATTEMPTS = 5
+# A landing page's PDF link must score at least this (docs/pdfs.md); landing pages per row.
+PDF_MIN_CANDIDATE_SCORE = 0.5
+PDF_MAX_LANDING_PAGES = 2
+# Chromium (scrapy-playwright) for landing pages that need scripts, and hosts always rendered.
+# How long a rendered page may settle after the network is idle (ms).
+PDF_BROWSER_ENABLED = True
+PDF_BROWSER_HOSTS: list[str] = []
+PDF_BROWSER_SETTLE_MS = 500
+# `-a download=1`: where PDFs are kept (named by SHA-256) and the largest kept.
+PDF_STORE = "pdfs"
+PDF_MAX_BYTES = 50 * 1024 * 1024
+# scrapy-playwright: `executable_path` defaults to the system's Chromium when there is one
+# ("" = Playwright's own downloaded browser).
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
+
 # --- Storage -------------------------------------------------------------------------------
 # SQLAlchemy URL; the environment variable of the same name wins over this default.
 # PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname
@@ -143,6 +180,7 @@ ITEM_PIPELINES = {
     "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
     "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,
     "scholarcrawl.pipelines.identifiers.IdentifierPipeline": 300,
+    "scholarcrawl.pipelines.pdf_queue.PdfQueuePipeline": 400,
     "scholarcrawl.pipelines.store.StorePipeline": 500,
 }
 EXTENSIONS = {

@@ -1,0 +1,392 @@
+"""End to end: ``scrapy crawl pdfs`` against the replay server's mock Unpaywall, doi.org and
+publisher pages, with the real Chromium for the page that builds its PDF link with JavaScript
+(never a real host)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from scholarcrawl.browser import launch_options, missing_browser
+from scholarcrawl.replay import oa
+from scholarcrawl.replay.faults import Fault
+from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.server import ReplayServer
+from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.models import CrawlRun, PdfQueueEntry
+from scholarcrawl.store.repository import Repository, utcnow
+from tests.support.crawl import run_scrapy, start_scrapy
+from tests.support.postgres import PostgresServer
+
+pytestmark = pytest.mark.slow
+
+EMAIL = "oa-team@example.org"
+SCENARIO_DOIS = {scenario: f"10.5555/{scenario.replace('_', '-')}" for scenario in oa.SCENARIOS}
+ARXIV_ID = "2403.01234"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus(CorpusSpec(seed=5, sizes=(1,)))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pdfs.sqlite3'}"
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+def catalogue(records: Sequence[oa.OaRecord], **options: Any) -> oa.OaCatalogue:
+    return oa.OaCatalogue(records, **options)
+
+
+@pytest.fixture
+def replay(corpus: Corpus) -> Iterator[ReplayServer]:
+    records = [
+        oa.OaRecord(doi, scenario, title=f"A study of {scenario}", year=2021)
+        for scenario, doi in SCENARIO_DOIS.items()
+    ]
+    with ReplayServer(corpus, apis=False, oa=catalogue(records, oversized_bytes=300_000)) as server:
+        yield server
+
+
+def require_chromium() -> None:
+    problem = missing_browser(launch_options({}))
+    if problem is not None:  # `make test` installs it: never skip silently
+        pytest.fail(f"the browser test needs Chromium: {problem} (apt-get install chromium)")
+
+
+def queue_publications(url: str, identifiers: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Store one publication per (kind, value), queued; publication id by value."""
+    engine = make_engine(url)
+    upgrade(engine)
+    repository = Repository(engine)
+    with repository.session() as session:
+        session.add(
+            CrawlRun(
+                id="seed-run",
+                spider="scholar",
+                arguments={},
+                status="completed",
+                stats={},
+                started_at=utcnow(),
+            )
+        )
+    ids = {}
+    for n, (kind, value) in enumerate(identifiers):
+        title = f"Publication {n} on open access number {n}"
+        stored = repository.upsert_publication(
+            {
+                "scholar_id": "AAAAAAAAAAAJ",
+                "title": title,
+                "authors": "A Author",
+                "venue": "Journal",
+                "year": 2021,
+                "citations": 1,
+                "merged": False,
+                "cluster_ids": [],
+                "scholar_pub_key": f"k{n}",
+                "position": n,
+                "fingerprint": f"{n:032x}",
+                "identifiers": [
+                    {
+                        "kind": kind,
+                        "value": value,
+                        "role": "self",
+                        "source": "local",
+                        "confidence": 1.0,
+                        "evidence": {},
+                    }
+                ],
+                "queue_pdf": True,
+            },
+            "seed-run",
+        )
+        ids[value] = stored.publication_id
+    engine.dispose()
+    return ids
+
+
+def pdf_settings(server: ReplayServer, url: str, **extra: str) -> dict[str, str]:
+    return {
+        "SCHOLARCRAWL_DATABASE_URL": url,
+        "UNPAYWALL_EMAIL": EMAIL,
+        "UNPAYWALL_API_URL": server.unpaywall_api_url,
+        "UNPAYWALL_MIN_INTERVAL_SECONDS": "0",
+        "PDF_ARXIV_URL": server.base_url,
+        "PDF_BROWSER_SETTLE_MS": "200",
+        "LOG_LEVEL": "DEBUG",
+        **extra,
+    }
+
+
+def queue_rows(url: str) -> dict[str, Any]:
+    """pdf_queue rows by DOI (or arXiv id)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(PdfQueueEntry)).all()
+    finally:
+        engine.dispose()
+    return {row.doi or row.arxiv_id: row for row in rows}
+
+
+def last_run_stats(url: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(CrawlRun.stats, CrawlRun.status)
+                .where(CrawlRun.spider == "pdfs")
+                .order_by(CrawlRun.started_at.desc())
+            ).first()
+    finally:
+        engine.dispose()
+    assert row is not None and row.status == "completed"
+    return dict(row.stats)
+
+
+def test_every_path_to_a_pdf_and_every_outcome(replay: ReplayServer, database_url: str) -> None:
+    require_chromium()
+    wanted = [
+        oa.PDF,
+        oa.OTHER_PDF,
+        oa.LANDING_META,
+        oa.LANDING_LINK,
+        oa.LANDING_ANCHOR,
+        oa.LANDING_SCRIPT,
+        oa.LANDING_NONE,
+        oa.LANDING_404,
+        oa.BLOCKED,
+        oa.CLOSED,
+        oa.UNKNOWN,
+    ]
+    queue_publications(
+        database_url,
+        [("doi", SCENARIO_DOIS[s]) for s in wanted] + [("arxiv", ARXIV_ID)],
+    )
+    result = run_scrapy(["crawl", "pdfs"], pdf_settings(replay, database_url), timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = queue_rows(database_url)
+    base = replay.base_url
+
+    def outcome(scenario: str) -> tuple[Any, ...]:
+        row = rows[SCENARIO_DOIS[scenario]]
+        return row.status, row.source, row.pdf_url
+
+    pdf = f"{base}{oa.pdf_path(SCENARIO_DOIS[oa.PDF])}"
+    assert outcome(oa.PDF) == ("done", "unpaywall", pdf)
+    other = outcome(oa.OTHER_PDF)
+    assert other[:2] == ("done", "unpaywall") and other[2].endswith(
+        oa.pdf_path(SCENARIO_DOIS[oa.OTHER_PDF])
+    )
+    for scenario in (oa.LANDING_META, oa.LANDING_LINK, oa.LANDING_ANCHOR):
+        expected = f"{base}{oa.pdf_path(SCENARIO_DOIS[scenario])}"
+        assert outcome(scenario) == ("done", "landing", expected), scenario
+        landing = base + oa.landing_path(SCENARIO_DOIS[scenario])
+        assert rows[SCENARIO_DOIS[scenario]].landing_url == landing
+    script = outcome(oa.LANDING_SCRIPT)
+    assert script[:2] == ("done", "browser") and script[2].endswith(".pdf")
+    assert outcome(oa.LANDING_NONE)[0] == "not-found"
+    assert rows[SCENARIO_DOIS[oa.LANDING_NONE]].last_error == "landing page has no PDF link"
+    assert outcome(oa.LANDING_404)[0] == "not-found"
+    assert rows[SCENARIO_DOIS[oa.LANDING_404]].last_error == "landing: http_404"
+    assert outcome(oa.CLOSED)[0] == "no-oa-location"
+    assert rows[SCENARIO_DOIS[oa.CLOSED]].oa_status == "closed"
+    assert outcome(oa.UNKNOWN)[0] == "not-found"
+    assert "unpaywall" in rows[SCENARIO_DOIS[oa.UNKNOWN]].last_error
+    blocked = rows[SCENARIO_DOIS[oa.BLOCKED]]
+    assert blocked.status == "blocked" and blocked.next_attempt_at is not None
+    arxiv = rows[ARXIV_ID]
+    assert (arxiv.status, arxiv.source, arxiv.pdf_url) == (
+        "done",
+        "arxiv",
+        f"{base}/pdf/{ARXIV_ID}",
+    )
+    assert all(row.attempts == 1 and row.claim_owner is None for row in rows.values())
+
+    # one Unpaywall request per DOI, none for the arXiv id, with the e-mail
+    unpaywall = [r for r in replay.requests if r.path.startswith(oa.UNPAYWALL_PATH)]
+    assert sorted(r.path.split("?")[0] for r in unpaywall) == sorted(
+        oa.UNPAYWALL_PATH + SCENARIO_DOIS[s] for s in wanted
+    )
+    assert all(r.path.endswith("?email=oa-team@example.org") for r in unpaywall)
+    assert not any(ARXIV_ID in r.path for r in replay.requests)
+    # only the page that needs scripts went to the browser
+    stats = last_run_stats(database_url)
+    assert stats["scholarcrawl/pdfs/browser/rendered"] == 1
+    assert stats["scholarcrawl/pdfs/outcome/done"] == 7
+    assert stats["scholarcrawl/unpaywall/request_completed"] == len(wanted)
+    # a rerun finds nothing due (the blocked row waits for its retry)
+    again = run_scrapy(["crawl", "pdfs"], pdf_settings(replay, database_url), timeout=120)
+    assert again.returncode == 0
+    assert "No PDF row is due now" in again.stderr
+
+
+def test_retryable_rows_come_back_after_the_interval_and_others_do_not(
+    replay: ReplayServer, sqlite_url: str
+) -> None:
+    queue_publications(
+        sqlite_url, [("doi", SCENARIO_DOIS[oa.BLOCKED]), ("doi", SCENARIO_DOIS[oa.CLOSED])]
+    )
+    settings = pdf_settings(
+        replay,
+        sqlite_url,
+        PDF_AUTO_RETRY_INTERVAL_SECONDS="1",
+        PDF_AUTO_RETRY_MAX_ATTEMPTS="2",
+        PDF_BROWSER_ENABLED="False",
+    )
+    assert run_scrapy(["crawl", "pdfs"], settings).returncode == 0
+    time.sleep(1.2)
+    assert run_scrapy(["crawl", "pdfs"], settings).returncode == 0
+    rows = queue_rows(sqlite_url)
+    blocked, closed = rows[SCENARIO_DOIS[oa.BLOCKED]], rows[SCENARIO_DOIS[oa.CLOSED]]
+    assert (blocked.status, blocked.attempts, blocked.next_attempt_at) == ("blocked", 2, None)
+    assert (closed.status, closed.attempts) == ("no-oa-location", 1)
+    landing = oa.landing_path(SCENARIO_DOIS[oa.BLOCKED])
+    assert sum(1 for r in replay.requests if r.path == landing) == 2
+
+
+def test_downloads_keep_only_real_pdfs_under_the_limit(
+    replay: ReplayServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    dois = [SCENARIO_DOIS[s] for s in (oa.PDF, oa.NOT_PDF, oa.OVERSIZED)]
+    queue_publications(sqlite_url, [("doi", doi) for doi in dois])
+    store = tmp_path / "store"
+    result = run_scrapy(
+        ["crawl", "pdfs", "-a", "download=1"],
+        pdf_settings(
+            replay,
+            sqlite_url,
+            PDF_STORE=str(store),
+            PDF_MAX_BYTES="100000",
+            PDF_BROWSER_ENABLED="False",
+        ),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = queue_rows(sqlite_url)
+    good = rows[SCENARIO_DOIS[oa.PDF]]
+    body = oa.pdf_body(SCENARIO_DOIS[oa.PDF])
+    digest = hashlib.sha256(body).hexdigest()
+    assert (good.status, good.download_status, good.pdf_sha256, good.pdf_size) == (
+        "done",
+        "stored",
+        digest,
+        len(body),
+    )
+    assert (store / digest[:2] / f"{digest}.pdf").read_bytes() == body
+    assert rows[SCENARIO_DOIS[oa.NOT_PDF]].download_status == "not-pdf"
+    assert rows[SCENARIO_DOIS[oa.OVERSIZED]].download_status == "too-large"
+    assert rows[SCENARIO_DOIS[oa.OVERSIZED]].pdf_sha256 is None
+    files = sorted(
+        p.relative_to(tmp_path)
+        for p in tmp_path.rglob("*")
+        if p.is_file() and "sqlite3" not in p.name
+    )
+    assert files == [Path("store") / digest[:2] / f"{digest}.pdf"]
+
+
+def test_a_pdf_url_that_climbs_out_cannot_write_outside_the_store(
+    corpus: Corpus, sqlite_url: str, tmp_path: Path
+) -> None:
+    doi = "10.5555/../../../../escape"
+    records = [oa.OaRecord(doi, oa.PDF, title="Escape", year=2020)]
+    with ReplayServer(corpus, apis=False, oa=catalogue(records)) as server:
+        queue_publications(sqlite_url, [("doi", doi)])
+        store = tmp_path / "a" / "store"
+        result = run_scrapy(
+            ["crawl", "pdfs", "-a", "download=1"],
+            pdf_settings(server, sqlite_url, PDF_STORE=str(store), PDF_BROWSER_ENABLED="False"),
+            cwd=tmp_path,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = queue_rows(sqlite_url)[doi]
+    assert row.status == "done"
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "sqlite3" not in p.name]
+    assert all(p.is_relative_to(store) for p in written)
+    if row.download_status == "stored":
+        assert [p.name for p in written] == [f"{row.pdf_sha256}.pdf"]
+
+
+def test_without_unpaywall_email_the_crawl_stops_before_any_request(
+    replay: ReplayServer, sqlite_url: str
+) -> None:
+    queue_publications(sqlite_url, [("doi", SCENARIO_DOIS[oa.PDF])])
+    settings = pdf_settings(replay, sqlite_url)
+    settings["UNPAYWALL_EMAIL"] = ""
+    result = run_scrapy(["crawl", "pdfs"], settings, env={"UNPAYWALL_EMAIL": ""})
+    assert result.returncode == 2
+    assert "UNPAYWALL_EMAIL is not set" in result.stderr
+    assert replay.requests == []
+    assert queue_rows(sqlite_url)[SCENARIO_DOIS[oa.PDF]].status == "pending"
+
+
+def test_an_unpaywall_cooldown_defers_rows_without_counting_an_attempt(
+    replay: ReplayServer, sqlite_url: str
+) -> None:
+    doi = SCENARIO_DOIS[oa.PDF]
+    queue_publications(sqlite_url, [("doi", doi), ("arxiv", ARXIV_ID)])
+    replay.faults.append(Fault("429", paths={oa.UNPAYWALL_PATH + doi}, retry_after=3600))
+    result = run_scrapy(
+        ["crawl", "pdfs"],
+        pdf_settings(replay, sqlite_url, API_MAX_WAIT_SECONDS="5", PDF_BROWSER_ENABLED="False"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = queue_rows(sqlite_url)
+    row = rows[doi]
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at is not None and "unpaywall" in row.last_error
+    assert rows[ARXIV_ID].status == "done"  # no API needed: not held up
+    assert "unpaywall.cooldown_activated" in result.stderr
+
+
+def test_limit_and_max_seconds_leave_the_rest_pending(
+    replay: ReplayServer, sqlite_url: str
+) -> None:
+    queue_publications(sqlite_url, [("arxiv", f"2401.{n:05d}") for n in range(6)])
+    settings = pdf_settings(replay, sqlite_url, PDF_BROWSER_ENABLED="False")
+    assert run_scrapy(["crawl", "pdfs", "-a", "limit=4"], settings).returncode == 0
+    statuses = sorted(row.status for row in queue_rows(sqlite_url).values())
+    assert statuses == ["done"] * 4 + ["pending"] * 2
+    bad = run_scrapy(["crawl", "pdfs", "-a", "limit=0"], settings)
+    assert bad.returncode == 2 and "limit must be at least 1" in bad.stderr
+
+
+@pytest.mark.postgres
+def test_two_processes_never_resolve_the_same_row(
+    corpus: Corpus, postgres_url: str, tmp_path: Path
+) -> None:
+    dois = [f"10.5555/shared-{n:03d}" for n in range(30)]
+    records = [oa.OaRecord(doi, oa.LANDING_META, title=f"Shared {doi}", year=2020) for doi in dois]
+    with ReplayServer(corpus, apis=False, oa=catalogue(records)) as server:
+        # slow landing pages keep both processes busy at once
+        server.faults.append(Fault("slow", paths={oa.landing_path(d) for d in dois}, delay=0.1))
+        queue_publications(postgres_url, [("doi", doi) for doi in dois])
+        settings = pdf_settings(
+            server, postgres_url, PDF_CONCURRENCY="2", PDF_BROWSER_ENABLED="False"
+        )
+        workers = [
+            start_scrapy(["crawl", "pdfs"], settings, log=tmp_path / f"pdfs-{n}.log")
+            for n in range(2)
+        ]
+        for worker in workers:
+            assert worker.wait(timeout=180) == 0
+        landings = [r.path for r in server.requests if r.path.startswith(oa.LANDING_PATH)]
+    rows = queue_rows(postgres_url)
+    assert {row.status for row in rows.values()} == {"done"}
+    assert all(row.attempts == 1 for row in rows.values())
+    assert sorted(landings) == sorted(oa.landing_path(d) for d in dois)  # each page once
+    by_run = {row.run_id for row in rows.values()}
+    assert len(by_run) == 2, "both processes should have resolved rows"
