@@ -37,6 +37,7 @@ from scholarcrawl.store.db import (
     resolve_database_url,
     upgrade,
 )
+from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.repository import Repository
 
 SETTINGS_MODULE = "scholarcrawl.settings"
@@ -280,6 +281,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = queue.counts()
         due = len(queue.due())  # what `-a resume=due` would claim now
         apis = ApiClock(engine).states()
+        pdf_queue = PdfQueue(engine)
+        pdf_counts = pdf_queue.counts()
+        pdf_due = pdf_queue.due_count()
+        downloads = pdf_queue.download_counts()
     finally:
         engine.dispose()
     now = datetime.now(UTC)
@@ -303,6 +308,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                     ],
                     "queue": counts,
                     "due": due,
+                    "pdf_queue": pdf_counts,
+                    "pdf_due": pdf_due,
+                    "pdf_downloads": downloads,
                     "api_cooldowns": [
                         {
                             "service": state.service,
@@ -330,6 +338,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  API cooldown: {api.service} until {until} ({api.cooldown_reason})")
     listed = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     print(f"  continuation queue: {listed or 'empty'}; due now: {due}")
+    listed = ", ".join(f"{status} {count}" for status, count in sorted(pdf_counts.items()))
+    print(f"  PDF queue: {listed or 'empty'}; due now: {pdf_due}")
+    if downloads:
+        stored = ", ".join(f"{status} {count}" for status, count in sorted(downloads.items()))
+        print(f"  PDF downloads: {stored}")
     return 0
 
 
@@ -376,14 +389,53 @@ def cmd_demo(args: argparse.Namespace) -> int:
         status = _run_scrapy(arguments)
         pages = server.request_count("/citations")
         api_requests = server.request_count("/api/query") + server.request_count("/works")
-    if status != 0:
-        print(f"demo: the crawl failed (exit status {status})", file=sys.stderr)
-        return status
+        if status != 0:
+            print(f"demo: the crawl failed (exit status {status})", file=sys.stderr)
+            return status
+        # then the open-access PDFs of what was found, from the mock Unpaywall and publishers
+        from scholarcrawl.browser import launch_options, missing_browser
+
+        no_browser = missing_browser(launch_options({}))
+        if no_browser:
+            print(f"demo: {no_browser}; pages that need a browser stay pending", flush=True)
+        pdf_arguments = [
+            "crawl",
+            "pdfs",
+            "-s",
+            f"SCHOLARCRAWL_DATABASE_URL={url}",
+            "-s",
+            f"UNPAYWALL_API_URL={server.unpaywall_api_url}",
+            "-s",
+            "UNPAYWALL_EMAIL=demo@example.org",
+            "-s",
+            "UNPAYWALL_MIN_INTERVAL_SECONDS=0",
+            "-s",
+            f"PDF_ARXIV_URL={server.base_url}",
+            "-s",
+            f"PDF_BROWSER_ENABLED={no_browser is None}",
+            "-s",
+            "PDF_CONCURRENCY=8",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_START_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=INFO",
+        ]
+        print("demo: scrapy " + shlex.join(pdf_arguments), flush=True)
+        status = _run_scrapy(pdf_arguments)
+        oa_requests = server.request_count("/v2/")
+        if status != 0:
+            print(f"demo: the PDF crawl failed (exit status {status})", file=sys.stderr)
+            return status
     repository = Repository(make_engine(url))
     try:
         counts = repository.counts()
         scholars = repository.scholars()
         identifiers = repository.identifier_counts()
+        pdf_counts = PdfQueue(repository.engine).counts()
     finally:
         repository.engine.dispose()
     print()
@@ -402,6 +454,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  identifiers:   {resolved} publications resolved ({dois} DOIs, {arxiv_ids} arXiv ids; "
         f"{api_requests} API requests to the mock arXiv and Crossref)"
     )
+    listed = ", ".join(f"{status} {count}" for status, count in sorted(pdf_counts.items()))
+    print(f"  PDF queue:     {listed or 'empty'} ({oa_requests} requests to the mock Unpaywall)")
     print(f"  pages fetched: {pages}")
     print(f"  database:      {database}")
     return 0
@@ -475,7 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     merges.add_argument("--json", action="store_true")
     merges.set_defaults(func=cmd_merges)
 
-    status = sub.add_parser("status", help="active cooldowns and continuation queue counts")
+    status = sub.add_parser(
+        "status", help="active cooldowns, continuation queue and PDF queue counts"
+    )
     status.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
