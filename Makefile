@@ -50,7 +50,7 @@ test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole su
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: demo
-demo: $(STAMP) ## replay server + crawl of three sample profiles into SQLite, then a summary
+demo: $(STAMP) ## replay server + crawl of three sample profiles and their open-access PDFs into SQLite, then a summary
 	$(BIN)/scholarcrawl demo --database-file demo.sqlite3
 
 .PHONY: bench

@@ -94,6 +94,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         # settings-style lines, to pass on as -s ARXIV_API_URL=... -s CROSSREF_API_URL=...
         print(f"ARXIV_API_URL={server.arxiv_api_url}", flush=True)
         print(f"CROSSREF_API_URL={server.crossref_api_url}", flush=True)
+        print(f"UNPAYWALL_API_URL={server.unpaywall_api_url}", flush=True)
         server.warm_apis()  # build the catalogue now, not on the first API request
 
     serve(spec, host=args.host, port=args.port, faults=faults, on_listening=announce_apis)
@@ -474,8 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
         "replay",
         help="serve generated Scholar-like profiles and mock arXiv/Crossref APIs on 127.0.0.1",
         description="Serve generated Scholar-like profiles on 127.0.0.1, with mock arXiv "
-        "(/api/query) and Crossref (/works) APIs over the same papers. Prints the server's "
-        "URL, the faults, then ARXIV_API_URL=... and CROSSREF_API_URL=... for scholarcrawl.",
+        "(/api/query), Crossref (/works) and Unpaywall (/v2/) APIs over the same papers, and "
+        "publisher landing pages and PDFs. Prints the server's URL, the faults, then "
+        "ARXIV_API_URL=..., CROSSREF_API_URL=... and UNPAYWALL_API_URL=... for scholarcrawl.",
     )
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8000, help="0 picks a free port")

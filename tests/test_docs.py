@@ -18,6 +18,7 @@ OWN_PREFIXES = (
     "ARXIV_",
     "CROSSREF_",
     "PDF_",
+    "UNPAYWALL_",
 )
 
 
