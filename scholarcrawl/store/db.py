@@ -55,10 +55,11 @@ def redact_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets a reader (the CLI) look while a crawl writes; busy_timeout makes a second
-    # writer wait instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # busy_timeout first: a second writer waits instead of failing at once, and so does the
+    # journal_mode pragma itself, which needs a lock while another process migrates a fresh
+    # database. WAL lets a reader (the CLI) look while a crawl writes.
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
