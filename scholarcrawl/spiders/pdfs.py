@@ -31,21 +31,24 @@ from twisted.internet.task import LoopingCall
 from scholarcrawl.apis.client import ApiClient
 from scholarcrawl.apis.config import api_download_slots
 from scholarcrawl.browser import launch_options, missing_browser
+from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import make_owner
 from scholarcrawl.events import log_event
 from scholarcrawl.pdfresolve import Deferral, PdfConfig, PdfResolver, PdfSettingError
-from scholarcrawl.spiders.scholar import SpiderArgumentError, _positive_int
+from scholarcrawl.spiders.scholar import (
+    SpiderArgumentError,
+    _flag,
+    _positive_float,
+    _positive_int,
+)
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url
 from scholarcrawl.store.pdfqueue import PdfQueue, PdfTask
 
 logger = logging.getLogger(__name__)
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
-
-class PdfsSpider(scrapy.Spider):
+class PdfsSpider(TimeBudget, scrapy.Spider):
     """Resolves queued publications to open-access PDF URLs (and optionally downloads them)."""
 
     name = "pdfs"
@@ -80,24 +83,10 @@ class PdfsSpider(scrapy.Spider):
                 f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
                 f"the pdfs spider takes {', '.join(cls.ARGUMENTS)}"
             )
-        max_seconds = arguments.get("max_seconds")
-        seconds: float | None = None
-        if max_seconds is not None and str(max_seconds).strip():
-            try:
-                seconds = float(str(max_seconds))
-            except ValueError:
-                raise SpiderArgumentError(
-                    f"max_seconds must be a number of seconds, not {max_seconds!r}"
-                ) from None
-            if not seconds > 0:
-                raise SpiderArgumentError(f"max_seconds must be positive, not {max_seconds!r}")
-        download = str(arguments.get("download") or "").strip().lower()
-        if download not in _TRUE + _FALSE:
-            raise SpiderArgumentError(f"download must be 1 or 0, not {arguments['download']!r}")
         return {
             "limit": _positive_int("limit", arguments.get("limit")),
-            "max_seconds": seconds,
-            "download": download in _TRUE,
+            "max_seconds": _positive_float("max_seconds", arguments.get("max_seconds")),
+            "download": _flag("download", arguments.get("download")),
         }
 
     @classmethod
@@ -129,18 +118,6 @@ class PdfsSpider(scrapy.Spider):
         return spider
 
     config: PdfConfig
-
-    # --- budget ------------------------------------------------------------------------------
-
-    def seconds_left(self) -> float | None:
-        if self.max_seconds is None:
-            return None
-        return max(0.0, self.max_seconds - (time.monotonic() - self._started))
-
-    def budget_exhausted(self) -> str | None:
-        """``max_seconds`` once the run's time is up (the API client checks it too)."""
-        left = self.seconds_left()
-        return "max_seconds" if left is not None and left <= 0 else None
 
     # --- the run -----------------------------------------------------------------------------
 

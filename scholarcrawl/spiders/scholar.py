@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 
 from scholarcrawl import progress
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
+from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import profile_item_from, publication_item_from
@@ -43,7 +44,6 @@ from scholarcrawl.middlewares.cooldown import (
     META_EGRESS,
     META_REASON,
     PageDeferred,
-    async_sleep,
     retried_reason,
 )
 from scholarcrawl.progress import RunProgress
@@ -231,7 +231,7 @@ class PendingPage:
     error: str | None = None
 
 
-class ScholarSpider(scrapy.Spider):
+class ScholarSpider(TimeBudget, scrapy.Spider):
     """Crawls Google Scholar profiles page by page (``pagesize=100``, ``cstart=``)."""
 
     name = "scholar"
@@ -401,22 +401,6 @@ class ScholarSpider(scrapy.Spider):
             logger.error(
                 "Cannot store the cooldown of %s: %s", egress.label, exc.__class__.__name__
             )
-
-    def seconds_left(self) -> float | None:
-        """Seconds left of ``max_seconds`` (None: no time budget)."""
-        if self.max_seconds is None:
-            return None
-        return max(0.0, self.max_seconds - (time.monotonic() - self._started))
-
-    def budget_exhausted(self) -> str | None:
-        """``max_seconds`` when the run's time is up (pages not sent yet are queued)."""
-        left = self.seconds_left()
-        return "max_seconds" if left is not None and left <= 0 else None
-
-    async def sleep_within_budget(self, seconds: float) -> None:
-        """Sleep, but never past the end of the run's time budget (``max_seconds``)."""
-        left = self.seconds_left()
-        await async_sleep(seconds if left is None else min(seconds, left))
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
