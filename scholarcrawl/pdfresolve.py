@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -248,53 +248,31 @@ class PdfResolver:
         for landing in landings:
             result = await self._from_landing(landing)
             if isinstance(result, PdfOutcome) and result.status == DONE:
-                return _with(result, oa_status=record.oa_status)
+                return replace(result, oa_status=record.oa_status)
             failures.append(result)
-        # a deferral or a retryable failure beats "not found": it may work next time
-        for kind in (Deferral, BLOCKED, HTTP_ERROR):
-            for failure in failures:
-                if (isinstance(failure, Deferral) and kind is Deferral) or (
-                    isinstance(failure, PdfOutcome) and failure.status == kind
-                ):
-                    return (
-                        failure
-                        if isinstance(failure, Deferral)
-                        else _with(failure, oa_status=record.oa_status)
-                    )
-        last = failures[-1]
-        assert isinstance(last, PdfOutcome)
-        return _with(last, oa_status=record.oa_status)
+        # a deferral or a retryable failure beats "not found" (it may work next time): the
+        # first of the most hopeful kind, else the last failure
+        _, chosen = min(enumerate(failures), key=_hope)
+        if isinstance(chosen, Deferral):
+            return chosen
+        return replace(chosen, oa_status=record.oa_status)
 
     async def _from_landing(self, landing: str) -> PdfOutcome | Deferral:
         if self.config.browser_enabled and self.config.wants_browser(landing):
             return await self._render(landing, "listed in PDF_BROWSER_HOSTS")
         response = await self._get(landing, "landing")
-        if isinstance(response, PdfOutcome):
-            return response
-        failure = _refusal(response)
-        if failure is not None:
-            return failure
-        if response.body.startswith(b"%PDF-"):  # the landing URL serves the PDF itself
+        if (
+            isinstance(response, Response)
+            and _refusal(response) is None
+            and response.body.startswith(b"%PDF-")
+        ):  # the landing URL serves the PDF itself
             return PdfOutcome(DONE, pdf_url=response.url, landing_url=landing, source="landing")
-        if not isinstance(response, TextResponse):
-            return PdfOutcome(
-                NOT_FOUND,
-                landing_url=response.url,
-                error=f"landing page is not HTML ({_content_type(response)})",
-            )
-        if is_challenge(response.text, response.status):
-            return PdfOutcome(BLOCKED, landing_url=response.url, error="landing: bot check")
-        candidate = pick_pdf(
-            find_pdf_candidates(response.text, response.url), self.config.min_candidate_score
-        )
-        if candidate is not None:
-            self._inc(f"candidate/{candidate.kind}")
-            return PdfOutcome(
-                DONE, pdf_url=candidate.url, landing_url=response.url, source="landing"
-            )
-        if self.config.browser_enabled and needs_scripts(response.text):
-            return await self._render(response.url, "the page needs scripts")
-        return PdfOutcome(NOT_FOUND, landing_url=response.url, error="landing page has no PDF link")
+        found = self._search(response, "landing")
+        if not isinstance(found, TextResponse):
+            return found
+        if self.config.browser_enabled and needs_scripts(found.text):
+            return await self._render(found.url, "the page needs scripts")
+        return PdfOutcome(NOT_FOUND, landing_url=found.url, error="landing page has no PDF link")
 
     async def _render(self, landing: str, why: str) -> PdfOutcome | Deferral:
         if not self.browser_available:
@@ -310,25 +288,35 @@ class PdfResolver:
                 PageMethod("wait_for_timeout", self.config.browser_settle_ms),
             ],
         }
-        response = await self._get(landing, "browser", meta)
+        found = self._search(await self._get(landing, "browser", meta), "browser")
+        if not isinstance(found, TextResponse):
+            return found
+        return PdfOutcome(NOT_FOUND, landing_url=found.url, error="no PDF link, even rendered")
+
+    def _search(self, response: Response | PdfOutcome, step: str) -> PdfOutcome | TextResponse:
+        """The outcome a fetched page gives (a failure, a refusal, a bot check, a page that is
+        not HTML, or its PDF link, source ``step``); the page itself when it has no link."""
         if isinstance(response, PdfOutcome):
             return response
         failure = _refusal(response)
         if failure is not None:
             return failure
         if not isinstance(response, TextResponse):
-            return PdfOutcome(NOT_FOUND, landing_url=landing, error="rendered page is not HTML")
+            what = "landing page" if step == "landing" else "rendered page"
+            return PdfOutcome(
+                NOT_FOUND,
+                landing_url=response.url,
+                error=f"{what} is not HTML ({_content_type(response)})",
+            )
         if is_challenge(response.text, response.status):
-            return PdfOutcome(BLOCKED, landing_url=response.url, error="browser: bot check")
+            return PdfOutcome(BLOCKED, landing_url=response.url, error=f"{step}: bot check")
         candidate = pick_pdf(
             find_pdf_candidates(response.text, response.url), self.config.min_candidate_score
         )
         if candidate is None:
-            return PdfOutcome(
-                NOT_FOUND, landing_url=response.url, error="no PDF link, even rendered"
-            )
+            return response
         self._inc(f"candidate/{candidate.kind}")
-        return PdfOutcome(DONE, pdf_url=candidate.url, landing_url=response.url, source="browser")
+        return PdfOutcome(DONE, pdf_url=candidate.url, landing_url=response.url, source=step)
 
     async def _get(
         self, url: str, step: str, meta: Mapping[str, Any] | None = None
@@ -367,19 +355,19 @@ class PdfResolver:
         except (DownloadCancelledError, CancelledError):
             # Scrapy cancels a body larger than download_maxsize (by Content-Length or as it
             # arrives)
-            return _with(outcome, download_status="too-large")
+            return replace(outcome, download_status="too-large")
         except Exception as exc:
             self._inc(f"failure/download/{type(exc).__name__}")
-            return _with(outcome, download_status="http-error")
+            return replace(outcome, download_status="http-error")
         if response.status != 200:
-            return _with(outcome, download_status="http-error")
+            return replace(outcome, download_status="http-error")
         try:
             stored = self.store.store(response.body)
         except TooLarge:
-            return _with(outcome, download_status="too-large")
+            return replace(outcome, download_status="too-large")
         except NotAPdf:
-            return _with(outcome, download_status="not-pdf")
-        return _with(
+            return replace(outcome, download_status="not-pdf")
+        return replace(
             outcome, download_status="stored", pdf_sha256=stored.sha256, pdf_size=stored.size
         )
 
@@ -404,20 +392,14 @@ def _content_type(response: Response) -> str:
     return value.decode("latin-1") if value else "no content type"
 
 
-def _with(outcome: PdfOutcome, **changes: Any) -> PdfOutcome:
-    values = {
-        name: getattr(outcome, name)
-        for name in (
-            "status",
-            "pdf_url",
-            "landing_url",
-            "source",
-            "oa_status",
-            "error",
-            "pdf_sha256",
-            "pdf_size",
-            "download_status",
-        )
-    }
-    values.update(changes)
-    return PdfOutcome(**values)
+def _hope(indexed: tuple[int, PdfOutcome | Deferral]) -> tuple[int, int]:
+    """Ranks a landing page's failure: deferral, blocked, http-error (first of each), then
+    anything else (the last)."""
+    index, failure = indexed
+    if isinstance(failure, Deferral):
+        return (0, index)
+    if failure.status == BLOCKED:
+        return (1, index)
+    if failure.status == HTTP_ERROR:
+        return (2, index)
+    return (3, -index)
