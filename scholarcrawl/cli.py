@@ -271,6 +271,11 @@ def cmd_merges(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listed(counts: dict[str, int]) -> str:
+    """``status count, …`` in status order (empty when there is nothing)."""
+    return ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from scholarcrawl.store.apistate import ApiClock
     from scholarcrawl.store.queue import ContinuationQueue, CooldownStore
@@ -337,13 +342,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     for api in api_cooldowns:
         until = api.cooldown_until.isoformat(timespec="seconds") if api.cooldown_until else "?"
         print(f"  API cooldown: {api.service} until {until} ({api.cooldown_reason})")
-    listed = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
-    print(f"  continuation queue: {listed or 'empty'}; due now: {due}")
-    listed = ", ".join(f"{status} {count}" for status, count in sorted(pdf_counts.items()))
-    print(f"  PDF queue: {listed or 'empty'}; due now: {pdf_due}")
+    print(f"  continuation queue: {_listed(counts) or 'empty'}; due now: {due}")
+    print(f"  PDF queue: {_listed(pdf_counts) or 'empty'}; due now: {pdf_due}")
     if downloads:
-        stored = ", ".join(f"{status} {count}" for status, count in sorted(downloads.items()))
-        print(f"  PDF downloads: {stored}")
+        print(f"  PDF downloads: {_listed(downloads)}")
     return 0
 
 
@@ -455,8 +457,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  identifiers:   {resolved} publications resolved ({dois} DOIs, {arxiv_ids} arXiv ids; "
         f"{api_requests} API requests to the mock arXiv and Crossref)"
     )
-    listed = ", ".join(f"{status} {count}" for status, count in sorted(pdf_counts.items()))
-    print(f"  PDF queue:     {listed or 'empty'} ({oa_requests} requests to the mock Unpaywall)")
+    listed = _listed(pdf_counts) or "empty"
+    print(f"  PDF queue:     {listed} ({oa_requests} requests to the mock Unpaywall)")
     print(f"  pages fetched: {pages}")
     print(f"  database:      {database}")
     return 0
