@@ -310,19 +310,7 @@ class PdfQueue(_Store):
         if run_id is not None:
             values["run_id"] = run_id
         with self._write() as session:
-            candidates = select(PdfQueueEntry.id).where(due).order_by(*_ORDER).limit(limit)
-            if not self._sqlite:
-                candidates = candidates.with_for_update(skip_locked=True)
-            claimed: list[int] = []
-            connection = session.connection()
-            for row_id in list(session.scalars(candidates)):
-                # the due condition again: a no-op on PostgreSQL (the row is locked), the
-                # arbiter on SQLite
-                result = connection.execute(
-                    update(PdfQueueEntry).where(PdfQueueEntry.id == row_id, due).values(**values)
-                )
-                if result.rowcount == 1:
-                    claimed.append(row_id)
+            claimed = self._claim_rows(session, PdfQueueEntry, due, _ORDER, limit, values)
             rows = session.scalars(
                 select(PdfQueueEntry).where(PdfQueueEntry.id.in_(claimed)).order_by(*_ORDER)
             )

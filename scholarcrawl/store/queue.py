@@ -161,6 +161,34 @@ class _Store:
                 session.execute(text("BEGIN IMMEDIATE"))
             yield session
 
+    def _claim_rows(
+        self,
+        session: Session,
+        model: Any,
+        due: ColumnElement[bool],
+        order: tuple[Any, ...],
+        limit: int | None,
+        values: dict[str, Any],
+    ) -> list[int]:
+        """Within a write transaction: set ``values`` on at most ``limit`` rows of ``model``
+        that are ``due``, in ``order``; the ids this process won.
+
+        PostgreSQL skips rows another process is claiming right now (``SKIP LOCKED``); on
+        SQLite each update repeats the due condition, so its row count says who won.
+        """
+        candidates = select(model.id).where(due).order_by(*order).limit(limit)
+        if not self._sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        claimed: list[int] = []
+        connection = session.connection()
+        for row_id in list(session.scalars(candidates)):
+            result = connection.execute(
+                update(model).where(model.id == row_id, due).values(**values)
+            )
+            if result.rowcount == 1:
+                claimed.append(row_id)
+        return claimed
+
 
 class ContinuationQueue(_Store):
     """Pages of profiles still to fetch, with claims, leases and back-off (see module doc).
@@ -264,23 +292,7 @@ class ContinuationQueue(_Store):
             values["run_id"] = run_id
         order = (ContinuationEntry.next_attempt_at, ContinuationEntry.id)
         with self._write() as session:
-            candidates = select(ContinuationEntry.id).where(due).order_by(*order).limit(limit)
-            if not self._sqlite:
-                # Rows another process is claiming right now are skipped, not waited for.
-                candidates = candidates.with_for_update(skip_locked=True)
-            ids = list(session.scalars(candidates))
-            claimed: list[int] = []
-            connection = session.connection()
-            for row_id in ids:
-                # The due condition again: the update wins only if nobody claimed the row
-                # since it was read (a no-op guard on PostgreSQL, where the row is locked).
-                result = connection.execute(
-                    update(ContinuationEntry)
-                    .where(ContinuationEntry.id == row_id, due)
-                    .values(**values)
-                )
-                if result.rowcount == 1:
-                    claimed.append(row_id)
+            claimed = self._claim_rows(session, ContinuationEntry, due, order, limit, values)
             if not claimed:
                 return []
             rows = session.scalars(
