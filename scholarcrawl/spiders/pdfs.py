@@ -70,6 +70,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
         self.queue: PdfQueue | None = None
         self._engine: Engine | None = None
         self._heartbeat: LoopingCall | None = None
+        self._given_back: set[int] = set()  # rows deferred by this run
         self._started = time.monotonic()
 
     # --- arguments and settings --------------------------------------------------------------
@@ -140,16 +141,14 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
             return
         if added:
             logger.info("Queued %d publications stored before the PDF queue existed", added)
-        browser_problem = (
-            missing_browser(self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
-            if self.config.browser_enabled
-            else "PDF_BROWSER_ENABLED is off"
-        )
-        if browser_problem and self.config.browser_enabled:
-            logger.warning(
-                "No browser for landing pages that need scripts (%s): such rows stay pending",
-                browser_problem,
-            )
+        browser_problem = None
+        if self.config.browser_enabled:
+            browser_problem = missing_browser(self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+            if browser_problem:
+                logger.warning(
+                    "No browser for landing pages that need scripts (%s): such rows stay pending",
+                    browser_problem,
+                )
         resolver = PdfResolver(
             self.config,
             ApiClient(self.crawler, self._engine, self.config.api),
@@ -175,7 +174,11 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
                     want = min(want, self.limit - claimed)
                 try:
                     tasks = self.queue.claim_due(
-                        self.owner, self.config.lease_seconds, limit=want, run_id=self.run_id
+                        self.owner,
+                        self.config.lease_seconds,
+                        limit=want,
+                        run_id=self.run_id,
+                        exclude=self._given_back,
                     )
                 except SQLAlchemyError as exc:
                     logger.error("Cannot claim PDF rows: %s", exc.__class__.__name__)
@@ -204,6 +207,8 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
             result = Deferral("error", f"{type(exc).__name__}: {exc}")
         try:
             if isinstance(result, Deferral):
+                # due again at once when there is no cooldown to wait for, but not in this run
+                self._given_back.add(task.id)
                 self.queue.release(
                     task.id,
                     self.owner,

@@ -28,7 +28,7 @@ only by the process that holds the row's claim, so no row is ever resolved twice
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -293,14 +293,23 @@ class PdfQueue(_Store):
     # --- claims ----------------------------------------------------------------------------
 
     def claim_due(
-        self, owner: str, lease_seconds: float, *, limit: int, run_id: str | None = None
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        limit: int,
+        run_id: str | None = None,
+        exclude: Collection[int] = (),
     ) -> list[PdfTask]:
-        """Claim at most ``limit`` due rows, oldest ``next_attempt_at`` first."""
+        """Claim at most ``limit`` due rows, oldest ``next_attempt_at`` first, leaving out the
+        ids in ``exclude`` (rows this run gave back: it would only give them back again)."""
         _positive(lease_seconds, "lease_seconds")
         if limit <= 0:
             return []
         now = self._now()
         due = _due(now)
+        if exclude:
+            due = and_(due, PdfQueueEntry.id.not_in(list(exclude)))
         values: dict[str, Any] = {
             "status": CLAIMED,
             "claim_owner": owner,

@@ -390,3 +390,30 @@ def test_two_processes_never_resolve_the_same_row(
     assert sorted(landings) == sorted(oa.landing_path(d) for d in dois)  # each page once
     by_run = {row.run_id for row in rows.values()}
     assert len(by_run) == 2, "both processes should have resolved rows"
+
+
+def test_without_a_browser_a_page_that_needs_one_waits_and_the_run_ends(
+    replay: ReplayServer, sqlite_url: str
+) -> None:
+    doi = SCENARIO_DOIS[oa.LANDING_SCRIPT]
+    queue_publications(sqlite_url, [("doi", doi), ("doi", SCENARIO_DOIS[oa.PDF])])
+    result = run_scrapy(
+        ["crawl", "pdfs"],
+        pdf_settings(
+            replay,
+            sqlite_url,
+            PLAYWRIGHT_LAUNCH_OPTIONS='{"executable_path": "/nonexistent/chromium"}',
+            PDF_CONCURRENCY="1",  # one row at a time: a given-back row is due again at once
+        ),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "No browser for landing pages that need scripts" in result.stderr
+    rows = queue_rows(sqlite_url)
+    waiting = rows[doi]
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert waiting.last_error.startswith("browser_unavailable")
+    assert rows[SCENARIO_DOIS[oa.PDF]].status == "done"
+    # given back once, not claimed again and again by the same run
+    landing = oa.landing_path(doi)
+    assert sum(1 for r in replay.requests if r.path == landing) == 1

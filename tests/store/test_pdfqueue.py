@@ -152,6 +152,16 @@ def test_retryable_outcomes_come_back_with_doubling_delays_until_attempts_are_sp
     assert queue.entries(BLOCKED)[0].last_error == "landing: http_403"
 
 
+def test_rows_a_run_gave_back_can_be_left_out_of_its_claims(engine: Engine) -> None:
+    queue = PdfQueue(engine, clock=Clock())
+    _queue_rows(engine, 3)
+    first, second, _ = queue.claim_due("w", 60, limit=3)
+    assert queue.release(first.id, "w") and queue.release(second.id, "w")
+    assert queue.claim_due("w", 60, limit=3, exclude={first.id}) == [second]
+    assert queue.claim_due("w", 60, limit=3, exclude={first.id}) == []
+    assert [task.id for task in queue.claim_due("v", 60, limit=3)] == [first.id]
+
+
 def test_with_auto_retry_off_a_failure_is_final(engine: Engine) -> None:
     clock = Clock()
     queue = PdfQueue(engine, RetryPolicy(enabled=False), clock=clock)
