@@ -47,17 +47,15 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
     return server.create_database()
 
 
-def catalogue(records: Sequence[oa.OaRecord], **options: Any) -> oa.OaCatalogue:
-    return oa.OaCatalogue(records, **options)
-
-
 @pytest.fixture
 def replay(corpus: Corpus) -> Iterator[ReplayServer]:
     records = [
         oa.OaRecord(doi, scenario, title=f"A study of {scenario}", year=2021)
         for scenario, doi in SCENARIO_DOIS.items()
     ]
-    with ReplayServer(corpus, apis=False, oa=catalogue(records, oversized_bytes=300_000)) as server:
+    with ReplayServer(
+        corpus, apis=False, oa=oa.OaCatalogue(records, oversized_bytes=300_000)
+    ) as server:
         yield server
 
 
@@ -303,7 +301,7 @@ def test_a_pdf_url_that_climbs_out_cannot_write_outside_the_store(
 ) -> None:
     doi = "10.5555/../../../../escape"
     records = [oa.OaRecord(doi, oa.PDF, title="Escape", year=2020)]
-    with ReplayServer(corpus, apis=False, oa=catalogue(records)) as server:
+    with ReplayServer(corpus, apis=False, oa=oa.OaCatalogue(records)) as server:
         queue_publications(sqlite_url, [("doi", doi)])
         store = tmp_path / "a" / "store"
         result = run_scrapy(
@@ -370,7 +368,7 @@ def test_two_processes_never_resolve_the_same_row(
 ) -> None:
     dois = [f"10.5555/shared-{n:03d}" for n in range(30)]
     records = [oa.OaRecord(doi, oa.LANDING_META, title=f"Shared {doi}", year=2020) for doi in dois]
-    with ReplayServer(corpus, apis=False, oa=catalogue(records)) as server:
+    with ReplayServer(corpus, apis=False, oa=oa.OaCatalogue(records)) as server:
         # slow landing pages keep both processes busy at once
         server.faults.append(Fault("slow", paths={oa.landing_path(d) for d in dois}, delay=0.1))
         queue_publications(postgres_url, [("doi", doi) for doi in dois])
