@@ -46,7 +46,7 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/mypy
 
 .PHONY: test
-test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite and a real PostgreSQL)
+test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite, a real PostgreSQL, Chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: demo
