@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,13 +55,38 @@ def redact_url(url: str) -> str:
         return url.split(":", 1)[0] + ":…"
 
 
+_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def _wal_mode(cursor: Any) -> None:
+    """Switch the database to WAL, waiting for other processes.
+
+    SQLite does not call the busy handler for the journal-mode change: two processes opening
+    a fresh file together can get "database is locked" at once, whatever ``busy_timeout``
+    says. So an already-WAL database is left alone, and the change is retried until the busy
+    timeout runs out.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # busy_timeout first: a second writer waits instead of failing at once, and so does the
-    # journal_mode pragma itself, which needs a lock while another process migrates a fresh
-    # database. WAL lets a reader (the CLI) look while a crawl writes.
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # busy_timeout first: a second writer waits instead of failing at once. WAL lets a
+    # reader (the CLI) look while a crawl writes.
+    cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
+    _wal_mode(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -1,0 +1,75 @@
+"""SQLite connection set-up when another process holds the fresh database."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from scholarcrawl.store import db
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """A rollback-journal database with another connection holding its write lock, the way
+    a second process sees the file while the first one migrates it."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE other_process (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO other_process VALUES (1)")
+    return holder
+
+
+def test_switching_to_wal_waits_for_a_writer_that_sqlite_would_not_wait_for(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "fresh.sqlite3"
+    holder = _hold_write_lock(path)
+    # SQLite itself answers the journal-mode change at once, busy timeout or not
+    bare = sqlite3.connect(path)
+    bare.execute("PRAGMA busy_timeout=5000")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        bare.execute("PRAGMA journal_mode=WAL")
+    bare.close()
+
+    releaser = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("SELECT x FROM other_process")).scalar() == 1
+    finally:
+        releaser.join()
+        engine.dispose()
+        holder.close()
+
+
+def test_a_writer_that_never_lets_go_gives_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "_BUSY_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / "held.sqlite3"
+    holder = _hold_write_lock(path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(db.DatabaseError, match=r"cannot reach the database .*locked"):
+            db.current_revision(engine)
+    finally:
+        engine.dispose()
+        holder.close()
+
+
+def test_an_error_other_than_a_lock_is_not_retried() -> None:
+    class Cursor:
+        calls = 0
+
+        def execute(self, _sql: str) -> Cursor:
+            Cursor.calls += 1
+            raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        db._wal_mode(Cursor())
+    assert Cursor.calls == 1
