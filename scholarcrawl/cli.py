@@ -291,6 +291,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         pdf_counts = pdf_queue.counts()
         pdf_due = pdf_queue.due_count()
         downloads = pdf_queue.download_counts()
+        undownloaded = pdf_queue.undownloaded_count()
     finally:
         engine.dispose()
     now = datetime.now(UTC)
@@ -317,6 +318,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "pdf_queue": pdf_counts,
                     "pdf_due": pdf_due,
                     "pdf_downloads": downloads,
+                    "pdf_undownloaded": undownloaded,
                     "api_cooldowns": [
                         {
                             "service": state.service,
@@ -346,6 +348,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  PDF queue: {_listed(pdf_counts) or 'empty'}; due now: {pdf_due}")
     if downloads:
         print(f"  PDF downloads: {_listed(downloads)}")
+    if undownloaded:
+        print(
+            f"  PDFs resolved and not downloaded: {undownloaded} "
+            "(`scrapy crawl pdfs -a download=1` fetches them)"
+        )
     return 0
 
 

@@ -20,7 +20,8 @@ A bot check or a refusal (403, 429, a challenge page) is ``blocked``; a server e
 network failure ``http-error``; both are retried later with back-off. An API that cannot
 answer now (cooldown, send slot beyond ``API_MAX_WAIT_SECONDS``, the run's time budget) is no
 outcome at all: the row goes back to ``pending`` unchanged (:class:`Deferral`).
-With ``download``, the PDF found is fetched and kept by :class:`~scholarcrawl.pdfstore.PdfStore`.
+With ``download``, the PDF found is fetched and kept by :class:`~scholarcrawl.pdfstore.PdfStore`;
+a row resolved earlier without a download is only downloaded (no Unpaywall request).
 """
 
 from __future__ import annotations
@@ -185,6 +186,11 @@ class PdfResolver:
         self._inc = inc
 
     async def resolve(self, task: PdfTask) -> PdfOutcome | Deferral:
+        if task.download_only:  # resolved by an earlier run that did not download
+            assert task.pdf_url is not None and task.source is not None
+            if self.store is None:
+                raise ValueError(f"row {task.id} was claimed for a download, without download")
+            return await self._download(PdfOutcome(DONE, pdf_url=task.pdf_url, source=task.source))
         if task.arxiv_id:
             outcome = PdfOutcome(
                 DONE,

@@ -17,9 +17,11 @@ import pytest
 
 from scholarcrawl.cli import main
 from scholarcrawl.replay.generator import DEMO_IDS, DEMO_SPEC
-from scholarcrawl.store.db import make_engine
+from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
 from tests.conftest import REPO_ROOT
+from tests.store.test_pdfqueue import _queue_rows, _resolved
 
 
 def test_db_upgrade_then_summary_json(
@@ -233,3 +235,25 @@ def test_merges_and_api_cooldowns_are_shown(
     assert "API cooldown: crossref until" in capsys.readouterr().out
     assert main(["summary", "--json", "--database", database_url]) == 0
     assert json.loads(capsys.readouterr().out)["identifiers"]["merges"] == 1
+
+
+def test_status_shows_the_pdf_queue_what_is_due_and_what_is_not_downloaded(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    queue = PdfQueue(engine)
+    _resolved(queue, engine, 3, downloaded=1)  # done: one stored, two never downloaded
+    _queue_rows(engine, 2, first=3)  # pending
+    engine.dispose()
+    assert main(["status", "--json", "--database", database_url]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["pdf_queue"] == {"done": 3, "pending": 2}
+    assert status["pdf_due"] == 2
+    assert status["pdf_downloads"] == {"stored": 1}
+    assert status["pdf_undownloaded"] == 2
+    assert main(["status", "--database", database_url]) == 0
+    out = capsys.readouterr().out
+    assert "PDF queue: done 3, pending 2; due now: 2" in out
+    assert "PDF downloads: stored 1" in out
+    assert "PDFs resolved and not downloaded: 2 " in out

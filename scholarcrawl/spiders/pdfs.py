@@ -3,7 +3,8 @@
     scrapy crawl pdfs [-a limit=N] [-a max_seconds=S] [-a download=1]
 
 Claims due ``pdf_queue`` rows under a lease it renews, resolves up to ``PDF_CONCURRENCY`` of
-them at a time (:mod:`scholarcrawl.pdfresolve`) and writes each outcome. Rows it could not
+them at a time (:mod:`scholarcrawl.pdfresolve`) and writes each outcome. With ``download=1``
+it also downloads the PDFs that earlier runs resolved without downloading. Rows it could not
 finish (time budget, an API cooldown, a browser that is missing) go back to ``pending``;
 rows of a killed run come back when their lease runs out. Publications stored before the
 queue existed are queued first.
@@ -179,6 +180,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
                         limit=want,
                         run_id=self.run_id,
                         exclude=self._given_back,
+                        download=self.download,
                     )
                 except SQLAlchemyError as exc:
                     logger.error("Cannot claim PDF rows: %s", exc.__class__.__name__)
@@ -236,6 +238,19 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
             return
         if entry is None:
             self._inc("claim_lost")
+            return
+        if task.download_only:
+            self._inc(f"download/{result.download_status}")
+            self._inc("download_only")
+            log_event(
+                logger,
+                logging.INFO,
+                "pdf.downloaded",
+                row_id=task.id,
+                publication_id=task.publication_id,
+                pdf_url=task.pdf_url,
+                download_status=result.download_status,
+            )
             return
         self._inc(f"outcome/{result.status}")
         if result.source:

@@ -23,6 +23,10 @@ One row per publication that has a DOI or an arXiv id. Statuses (closed vocabula
 Claims are atomic across processes, as in the continuation queue: ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL, ``BEGIN IMMEDIATE`` and conditional updates on SQLite. An outcome is written
 only by the process that holds the row's claim, so no row is ever resolved twice.
+
+A ``done`` row whose PDF was never downloaded (resolved by a run without ``-a download=1``)
+is claimed by a downloading run for the download alone: it stays ``done`` while the claim
+(``claim_owner``, ``claim_until``) is held, and only its download columns change.
 """
 
 from __future__ import annotations
@@ -86,13 +90,19 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class PdfTask:
-    """A claimed row: what to resolve."""
+    """A claimed row: what to resolve, or (``pdf_url`` set) a resolved PDF to download."""
 
     id: int
     publication_id: int
     doi: str | None
     arxiv_id: str | None
     attempts: int
+    pdf_url: str | None = None
+    source: str | None = None
+
+    @property
+    def download_only(self) -> bool:
+        return self.pdf_url is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +178,16 @@ def _entry(row: PdfQueueEntry) -> PdfEntry:
 
 
 def _task(row: PdfQueueEntry) -> PdfTask:
+    if row.status == DONE:  # claimed for its download only
+        return PdfTask(
+            row.id,
+            row.publication_id,
+            row.doi,
+            row.arxiv_id,
+            row.attempts,
+            pdf_url=row.pdf_url,
+            source=row.source,
+        )
     return PdfTask(row.id, row.publication_id, row.doi, row.arxiv_id, row.attempts)
 
 
@@ -300,18 +320,23 @@ class PdfQueue(_Store):
         limit: int,
         run_id: str | None = None,
         exclude: Collection[int] = (),
+        download: bool = False,
     ) -> list[PdfTask]:
         """Claim at most ``limit`` due rows, oldest ``next_attempt_at`` first, leaving out the
-        ids in ``exclude`` (rows this run gave back: it would only give them back again)."""
+        ids in ``exclude`` (rows this run gave back: it would only give them back again).
+
+        With ``download``, ``done`` rows never downloaded are claimed too (after the rows to
+        resolve), for their download alone: they stay ``done``.
+        """
         _positive(lease_seconds, "lease_seconds")
         if limit <= 0:
             return []
         now = self._now()
-        due = _due(now)
+        due, download_due = _due(now), _download_due(now)
         if exclude:
             due = and_(due, PdfQueueEntry.id.not_in(list(exclude)))
+            download_due = and_(download_due, PdfQueueEntry.id.not_in(list(exclude)))
         values: dict[str, Any] = {
-            "status": CLAIMED,
             "claim_owner": owner,
             "claim_until": now + timedelta(seconds=lease_seconds),
             "updated_at": now,
@@ -319,11 +344,25 @@ class PdfQueue(_Store):
         if run_id is not None:
             values["run_id"] = run_id
         with self._write() as session:
-            claimed = self._claim_rows(session, PdfQueueEntry, due, _ORDER, limit, values)
-            rows = session.scalars(
-                select(PdfQueueEntry).where(PdfQueueEntry.id.in_(claimed)).order_by(*_ORDER)
+            claimed = self._claim_rows(
+                session, PdfQueueEntry, due, _ORDER, limit, {**values, "status": CLAIMED}
             )
-            return [_task(row) for row in rows]
+            if download and len(claimed) < limit:
+                claimed += self._claim_rows(
+                    session,
+                    PdfQueueEntry,
+                    download_due,
+                    (PdfQueueEntry.id,),
+                    limit - len(claimed),
+                    values,
+                )
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(PdfQueueEntry).where(PdfQueueEntry.id.in_(claimed))
+                )
+            }
+            return [_task(rows[row_id]) for row_id in claimed]  # in the order claimed
 
     def extend_leases(self, owner: str, lease_seconds: float) -> int:
         """Heartbeat: renew every claim ``owner`` holds; how many."""
@@ -340,12 +379,27 @@ class PdfQueue(_Store):
     def settle(
         self, row_id: int, owner: str, outcome: PdfOutcome, *, run_id: str | None = None
     ) -> PdfEntry | None:
-        """Write ``outcome`` to a row ``owner`` holds; None when the claim was lost."""
+        """Write ``outcome`` to a row ``owner`` holds; None when the claim was lost.
+
+        A ``done`` row claimed for its download gets the download columns only (and no
+        attempt is counted).
+        """
         now = self._now()
         with self._write() as session:
             row = self._held(session, row_id, owner, "settle")
             if row is None:
                 return None
+            if row.status == DONE:
+                if outcome.status != DONE or outcome.download_status is None:
+                    raise ValueError(f"row {row_id} is resolved: only its download is settled")
+                row.download_status = outcome.download_status
+                row.pdf_sha256, row.pdf_size = outcome.pdf_sha256, outcome.pdf_size
+                row.claim_owner = row.claim_until = None
+                if run_id is not None:
+                    row.run_id = run_id
+                row.updated_at = now
+                session.flush()
+                return _entry(row)
             row.attempts += 1
             row.status = outcome.status
             delay = self.retry.delay(row.attempts) if outcome.status in RETRYABLE else None
@@ -379,18 +433,20 @@ class PdfQueue(_Store):
         not_before: datetime | None = None,
     ) -> bool:
         """Give a held row back as ``pending``, no attempt counted (an API cooldown, the
-        run's budget, a browser that is missing): due again from ``not_before`` (or now)."""
+        run's budget, a browser that is missing): due again from ``not_before`` (or now).
+        A ``done`` row held for its download stays ``done``."""
         now = self._now()
         with self._write() as session:
             row = self._held(session, row_id, owner, "release")
             if row is None:
                 return False
-            row.status = PENDING
-            row.next_attempt_at = now if not_before is None else max(now, not_before)
+            if row.status != DONE:
+                row.status = PENDING
+                row.next_attempt_at = now if not_before is None else max(now, not_before)
+                if error is not None:
+                    row.last_error = error
             row.claim_owner = None
             row.claim_until = None
-            if error is not None:
-                row.last_error = error
             row.updated_at = now
             return True
 
@@ -398,9 +454,10 @@ class PdfQueue(_Store):
         """Give back every row ``owner`` still holds (a run that ends early); how many."""
         now = self._now()
         with self._write() as session:
-            result = session.connection().execute(
+            connection = session.connection()
+            resolving = connection.execute(
                 update(PdfQueueEntry)
-                .where(_held_by(owner))
+                .where(PdfQueueEntry.status == CLAIMED, PdfQueueEntry.claim_owner == owner)
                 .values(
                     status=PENDING,
                     next_attempt_at=now,
@@ -409,7 +466,12 @@ class PdfQueue(_Store):
                     updated_at=now,
                 )
             )
-            return int(result.rowcount or 0)
+            downloading = connection.execute(
+                update(PdfQueueEntry)
+                .where(PdfQueueEntry.status == DONE, PdfQueueEntry.claim_owner == owner)
+                .values(claim_owner=None, claim_until=None, updated_at=now)
+            )
+            return int(resolving.rowcount or 0) + int(downloading.rowcount or 0)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -440,11 +502,22 @@ class PdfQueue(_Store):
             )
             return {status: int(count) for status, count in rows}
 
-    def due_count(self) -> int:
-        """How many rows :meth:`claim_due` could claim now."""
+    def due_count(self, *, download: bool = False) -> int:
+        """How many rows :meth:`claim_due` could claim now (with ``download``: counting the
+        resolved rows still to download)."""
+        now = self._now()
+        due = or_(_due(now), _download_due(now)) if download else _due(now)
+        with self._read() as session:
+            count = session.scalar(select(func.count()).select_from(PdfQueueEntry).where(due))
+            return int(count or 0)
+
+    def undownloaded_count(self) -> int:
+        """Resolved rows whose PDF no run has tried to download."""
         with self._read() as session:
             count = session.scalar(
-                select(func.count()).select_from(PdfQueueEntry).where(_due(self._now()))
+                select(func.count())
+                .select_from(PdfQueueEntry)
+                .where(PdfQueueEntry.status == DONE, PdfQueueEntry.download_status.is_(None))
             )
             return int(count or 0)
 
@@ -463,7 +536,7 @@ class PdfQueue(_Store):
         row = session.scalars(
             select(PdfQueueEntry).where(PdfQueueEntry.id == row_id).with_for_update()
         ).one_or_none()
-        if row is None or row.status != CLAIMED or row.claim_owner != owner:
+        if row is None or row.status not in (CLAIMED, DONE) or row.claim_owner != owner:
             # the lease ran out and another process took the row: its outcome counts
             log_event(
                 logger,
@@ -500,5 +573,16 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _download_due(now: datetime) -> ColumnElement[bool]:
+    """Resolved rows never downloaded, not held by a live claim."""
+    return and_(
+        PdfQueueEntry.status == DONE,
+        PdfQueueEntry.download_status.is_(None),
+        PdfQueueEntry.pdf_url.is_not(None),
+        or_(PdfQueueEntry.claim_until.is_(None), PdfQueueEntry.claim_until < now),
+    )
+
+
 def _held_by(owner: str) -> ColumnElement[bool]:
-    return and_(PdfQueueEntry.status == CLAIMED, PdfQueueEntry.claim_owner == owner)
+    """Rows ``owner`` holds: to resolve, or resolved and held for the download."""
+    return and_(PdfQueueEntry.status.in_((CLAIMED, DONE)), PdfQueueEntry.claim_owner == owner)

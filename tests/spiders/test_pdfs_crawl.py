@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -294,6 +295,51 @@ def test_downloads_keep_only_real_pdfs_under_the_limit(
         if p.is_file() and "sqlite3" not in p.name
     )
     assert files == [Path("store") / digest[:2] / f"{digest}.pdf"]
+
+
+def test_a_downloading_run_downloads_what_earlier_runs_only_resolved(
+    replay: ReplayServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    dois = [SCENARIO_DOIS[s] for s in (oa.PDF, oa.NOT_PDF)]
+    queue_publications(sqlite_url, [("doi", doi) for doi in dois])
+    store = tmp_path / "store"
+    settings = pdf_settings(replay, sqlite_url, PDF_STORE=str(store), PDF_BROWSER_ENABLED="False")
+    first = run_scrapy(["crawl", "pdfs"], settings, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    resolved = queue_rows(sqlite_url)
+    assert [(resolved[d].status, resolved[d].download_status) for d in dois] == [
+        ("done", None),
+        ("done", None),
+    ]
+    assert not store.exists()
+    asked = len(replay.requests)
+
+    second = run_scrapy(["crawl", "pdfs", "-a", "download=1"], settings, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    rows = queue_rows(sqlite_url)
+    body = oa.pdf_body(SCENARIO_DOIS[oa.PDF])
+    digest = hashlib.sha256(body).hexdigest()
+    good, bad = rows[dois[0]], rows[dois[1]]
+    assert (good.status, good.download_status, good.pdf_sha256, good.pdf_size) == (
+        "done",
+        "stored",
+        digest,
+        len(body),
+    )
+    assert (store / digest[:2] / f"{digest}.pdf").read_bytes() == body
+    assert (bad.status, bad.download_status, bad.pdf_sha256) == ("done", "not-pdf", None)
+    # the resolution is kept as it was, and only the PDF URLs were asked for
+    for doi in dois:
+        assert (rows[doi].pdf_url, rows[doi].attempts) == (resolved[doi].pdf_url, 1)
+    later = [r.path.split("?")[0] for r in replay.requests[asked:] if r.path != "/robots.txt"]
+    assert sorted(later) == sorted(urlsplit(resolved[doi].pdf_url).path for doi in dois), later
+    stats = last_run_stats(sqlite_url)
+    assert stats["scholarcrawl/pdfs/download_only"] == 2
+    assert "scholarcrawl/pdfs/outcome/done" not in stats
+    # tried once: a further downloading run has nothing to do
+    third = run_scrapy(["crawl", "pdfs", "-a", "download=1"], settings, cwd=tmp_path)
+    assert third.returncode == 0
+    assert "No PDF row is due now" in third.stderr
 
 
 def test_a_pdf_url_that_climbs_out_cannot_write_outside_the_store(

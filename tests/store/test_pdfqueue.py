@@ -187,6 +187,97 @@ def test_a_released_row_is_pending_again_without_an_attempt(engine: Engine) -> N
     assert again.id == one.id and again.attempts == 0
 
 
+def _resolved(queue: PdfQueue, engine: Engine, n: int, *, downloaded: int = 0) -> list[int]:
+    """``n`` done rows, the first ``downloaded`` of them with their PDF stored; their ids."""
+    _queue_rows(engine, n)
+    tasks = queue.claim_due("resolver", 60, limit=n)
+    for k, task in enumerate(tasks):
+        outcome = PdfOutcome(
+            DONE,
+            pdf_url=f"https://h/{k}.pdf",
+            landing_url=f"https://h/{k}",
+            source="landing",
+            download_status="stored" if k < downloaded else None,
+            pdf_sha256=f"{k:064x}" if k < downloaded else None,
+            pdf_size=100 if k < downloaded else None,
+        )
+        assert queue.settle(task.id, "resolver", outcome) is not None
+    return [task.id for task in tasks]
+
+
+def test_a_downloading_run_claims_resolved_rows_never_downloaded_and_they_stay_done(
+    engine: Engine,
+) -> None:
+    clock = Clock()
+    queue = PdfQueue(engine, clock=clock)
+    ids = _resolved(queue, engine, 3, downloaded=1)
+    extra = _queue_rows(engine, 1, first=3)  # still to resolve: it comes first
+    assert queue.claim_due("plain", 60, limit=10) != []  # without download: only `extra`
+    queue.release_all("plain")
+    assert queue.due_count() == 1 and queue.due_count(download=True) == 3
+    assert queue.undownloaded_count() == 2
+    tasks = queue.claim_due("dl", 60, limit=10, download=True)
+    assert [task.download_only for task in tasks] == [False, True, True]
+    assert tasks[0].publication_id == extra[0]
+    assert [(task.id, task.pdf_url, task.source) for task in tasks[1:]] == [
+        (ids[1], "https://h/1.pdf", "landing"),
+        (ids[2], "https://h/2.pdf", "landing"),
+    ]
+    assert queue.counts() == {CLAIMED: 1, DONE: 3}  # held for the download, still done
+    assert queue.claim_due("other", 60, limit=10, download=True) == []
+    stored = queue.settle(
+        ids[1],
+        "dl",
+        PdfOutcome(
+            DONE,
+            pdf_url="https://h/1.pdf",
+            source="landing",
+            download_status="stored",
+            pdf_sha256="ab" * 32,
+            pdf_size=1234,
+        ),
+        run_id="run-7",
+    )
+    assert stored is not None and stored.status == DONE and stored.attempts == 1
+    assert (stored.download_status, stored.pdf_sha256, stored.pdf_size) == (
+        "stored",
+        "ab" * 32,
+        1234,
+    )
+    assert stored.claim_owner is None and stored.run_id == "run-7"
+    assert stored.landing_url == "https://h/1"  # the resolution is untouched
+    # a download outcome is all a download claim takes
+    with pytest.raises(ValueError, match="only its download"):
+        queue.settle(ids[2], "dl", PdfOutcome(NOT_FOUND))
+    assert queue.release(ids[2], "dl", error="budget")
+    (entry,) = [e for e in queue.entries(DONE) if e.id == ids[2]]
+    assert (entry.status, entry.claim_owner, entry.download_status) == (DONE, None, None)
+    assert entry.last_error is None
+    assert [t.id for t in queue.claim_due("again", 60, limit=10, download=True)] == [ids[2]]
+    assert queue.release_all("again") == 1
+    assert queue.counts() == {CLAIMED: 1, DONE: 3}
+
+
+def test_a_download_claim_of_a_killed_run_comes_back_when_its_lease_runs_out(
+    engine: Engine,
+) -> None:
+    clock = Clock()
+    queue = PdfQueue(engine, clock=clock)
+    (row_id,) = _resolved(queue, engine, 1)
+    (task,) = queue.claim_due("dead", 30, limit=1, download=True)
+    clock.now = at(20)
+    assert queue.extend_leases("dead", 30) == 1
+    clock.now = at(49)
+    assert queue.claim_due("alive", 30, limit=1, download=True) == []
+    clock.now = at(51)
+    (taken,) = queue.claim_due("alive", 30, limit=1, download=True)
+    assert taken.id == task.id == row_id and taken.download_only
+    late = PdfOutcome(DONE, pdf_url="https://h/0.pdf", source="landing", download_status="not-pdf")
+    assert queue.settle(row_id, "dead", late) is None
+    assert queue.settle(row_id, "alive", late) is not None
+    assert queue.claim_due("alive", 30, limit=1, download=True) == []  # tried: not again
+
+
 def test_new_identifiers_re_aim_an_unresolved_row_but_never_a_done_one(
     repo: Repository, engine: Engine
 ) -> None:
@@ -303,18 +394,19 @@ def test_three_processes_claim_every_row_exactly_once(engine: Engine, database_u
     assert PdfQueue(engine).counts() == {NOT_FOUND: 60}
 
 
-def _queue_rows(engine: Engine, n: int) -> list[int]:
-    """``n`` publications with a DOI each, queued; their ids in order."""
+def _queue_rows(engine: Engine, n: int, first: int = 0) -> list[int]:
+    """``n`` publications with a DOI each (numbered from ``first``), queued; their ids."""
     repository = Repository(engine)
     ids = []
-    with repository.session() as session:
-        session.execute(
-            sa.text(
-                "INSERT INTO crawl_runs (id, spider, arguments, status, stats, started_at) "
-                "VALUES ('run-q', 'scholar', '{}', 'completed', '{}', CURRENT_TIMESTAMP)"
+    if first == 0:
+        with repository.session() as session:
+            session.execute(
+                sa.text(
+                    "INSERT INTO crawl_runs (id, spider, arguments, status, stats, started_at) "
+                    "VALUES ('run-q', 'scholar', '{}', 'completed', '{}', CURRENT_TIMESTAMP)"
+                )
             )
-        )
-    for i in range(n):
+    for i in range(first, first + n):
         stored = repository.upsert_publication(
             queued(pub(A, f"Queued paper {i:03d}", identifiers=[ident("doi", f"10.4/{i}")])),
             "run-q",
