@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=20  # the slowest tests, so the suite stays well under 10 minutes
 
 .DEFAULT_GOAL := help
 
