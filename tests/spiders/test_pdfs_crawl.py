@@ -156,6 +156,20 @@ def last_run_stats(url: str) -> dict[str, Any]:
     return dict(row.stats)
 
 
+def assert_stored(row: Any, store: Path) -> str:
+    """The row of the PDF scenario is done with its PDF stored under ``store``; its digest."""
+    body = oa.pdf_body(SCENARIO_DOIS[oa.PDF])
+    digest = hashlib.sha256(body).hexdigest()
+    assert (row.status, row.download_status, row.pdf_sha256, row.pdf_size) == (
+        "done",
+        "stored",
+        digest,
+        len(body),
+    )
+    assert (store / digest[:2] / f"{digest}.pdf").read_bytes() == body
+    return digest
+
+
 def test_every_path_to_a_pdf_and_every_outcome(replay: ReplayServer, database_url: str) -> None:
     require_chromium()
     wanted = [
@@ -276,16 +290,7 @@ def test_downloads_keep_only_real_pdfs_under_the_limit(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = queue_rows(sqlite_url)
-    good = rows[SCENARIO_DOIS[oa.PDF]]
-    body = oa.pdf_body(SCENARIO_DOIS[oa.PDF])
-    digest = hashlib.sha256(body).hexdigest()
-    assert (good.status, good.download_status, good.pdf_sha256, good.pdf_size) == (
-        "done",
-        "stored",
-        digest,
-        len(body),
-    )
-    assert (store / digest[:2] / f"{digest}.pdf").read_bytes() == body
+    digest = assert_stored(rows[SCENARIO_DOIS[oa.PDF]], store)
     assert rows[SCENARIO_DOIS[oa.NOT_PDF]].download_status == "not-pdf"
     assert rows[SCENARIO_DOIS[oa.OVERSIZED]].download_status == "too-large"
     assert rows[SCENARIO_DOIS[oa.OVERSIZED]].pdf_sha256 is None
@@ -317,16 +322,8 @@ def test_a_downloading_run_downloads_what_earlier_runs_only_resolved(
     second = run_scrapy(["crawl", "pdfs", "-a", "download=1"], settings, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     rows = queue_rows(sqlite_url)
-    body = oa.pdf_body(SCENARIO_DOIS[oa.PDF])
-    digest = hashlib.sha256(body).hexdigest()
-    good, bad = rows[dois[0]], rows[dois[1]]
-    assert (good.status, good.download_status, good.pdf_sha256, good.pdf_size) == (
-        "done",
-        "stored",
-        digest,
-        len(body),
-    )
-    assert (store / digest[:2] / f"{digest}.pdf").read_bytes() == body
+    assert_stored(rows[dois[0]], store)
+    bad = rows[dois[1]]
     assert (bad.status, bad.download_status, bad.pdf_sha256) == ("done", "not-pdf", None)
     # the resolution is kept as it was, and only the PDF URLs were asked for
     for doi in dois:
