@@ -7,6 +7,7 @@ was sent and when.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Sequence
@@ -514,6 +515,30 @@ def test_max_seconds_queues_what_is_left(corpus: Corpus, database_url: str) -> N
         assert {row.reason for row in rows.values() if row.status == "queued"} == {"max_seconds"}
         drain(server, database_url)
         assert len(pages(server)) == 8
+
+
+def test_the_scholar_slot_never_goes_below_its_delay_however_fast_the_answers(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """AutoThrottle moves a slot's delay towards the server's latency (here about a
+    millisecond) and would halve Scholar's delay at every answer; the Scholar slot's
+    SCHOLAR_DOWNLOAD_DELAY is its floor."""
+    delay = 0.4
+    with ReplayServer(corpus) as server:
+        status, log = crawl(
+            server,
+            f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "-a",
+            ids_argument(corpus.ids),
+            SCHOLAR_DOWNLOAD_DELAY=str(delay),
+            SCHOLAR_DOWNLOAD_JITTER="0",
+        )
+        times = [record.monotonic for record in pages(server)]
+    assert status == 0, log[-3000:]
+    assert len(times) == 8
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    # sends are `delay` apart; an arrival may lag its send by scheduling jitter, never lead it
+    assert min(gaps) >= delay - 0.1, gaps
 
 
 def test_dry_run_sends_and_writes_nothing(corpus: Corpus, tmp_path: Path) -> None:
