@@ -254,6 +254,12 @@ def test_two_requests_for_the_same_query_make_one(
     assert len(api_requests(replay)) == 2
 
 
+#: How far apart, beyond the pacing, requests may reach the server: the sending processes
+#: and the server's thread share 2 cores with the rest of the suite, and a loaded machine
+#: has been seen to shift one arrival by 59 ms.
+ARRIVAL_JITTER = 0.12
+
+
 def probe_twice(
     server: ReplayServer, database_url: str, tmp: Path, n: int, **settings: str
 ) -> list[Any]:
@@ -290,10 +296,12 @@ def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     times = sorted(r.monotonic for r in api_requests(replay))
     assert len(times) == 12
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # send times are reserved `interval` apart; arrival jitter on loopback is milliseconds
-    assert min(gaps) >= interval - 0.05, gaps
-    # and over the whole run the rate never exceeds one per interval
-    assert times[-1] - times[0] >= 11 * interval - 0.05
+    # send times are reserved `interval` apart; what the server sees is that plus the
+    # processes' scheduling jitter
+    assert min(gaps) >= interval - ARRIVAL_JITTER, gaps
+    # and over the whole run the rate never exceeds one per interval (two clocks of their
+    # own would send the 12 in about 5 intervals)
+    assert times[-1] - times[0] >= 11 * interval - ARRIVAL_JITTER
 
 
 def test_two_processes_never_have_more_requests_in_flight_than_the_limit(
@@ -319,7 +327,9 @@ def test_two_processes_never_have_more_requests_in_flight_than_the_limit(
     times = sorted(r.monotonic for r in api_requests(replay))
     assert len(times) == 8
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= delay - 0.05, gaps
+    assert min(gaps) >= delay - ARRIVAL_JITTER, gaps
+    # one at a time, the 8 answers need 7 delays after the first (two at a time: about 3)
+    assert times[-1] - times[0] >= 7 * delay - ARRIVAL_JITTER
     assert in_flight_now(database_url) == 0  # every permit was given back
 
 
