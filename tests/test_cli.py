@@ -180,7 +180,6 @@ def test_merges_and_api_cooldowns_are_shown(
 ) -> None:
     from scholarcrawl.fingerprint import publication_fingerprint
     from scholarcrawl.store.apistate import ApiClock
-    from scholarcrawl.store.db import upgrade
     from scholarcrawl.store.repository import Repository
 
     engine = make_engine(database_url)
