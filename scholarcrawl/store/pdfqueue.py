@@ -178,17 +178,16 @@ def _entry(row: PdfQueueEntry) -> PdfEntry:
 
 
 def _task(row: PdfQueueEntry) -> PdfTask:
-    if row.status == DONE:  # claimed for its download only
-        return PdfTask(
-            row.id,
-            row.publication_id,
-            row.doi,
-            row.arxiv_id,
-            row.attempts,
-            pdf_url=row.pdf_url,
-            source=row.source,
-        )
-    return PdfTask(row.id, row.publication_id, row.doi, row.arxiv_id, row.attempts)
+    download_only = row.status == DONE  # a done row is claimed for its download alone
+    return PdfTask(
+        row.id,
+        row.publication_id,
+        row.doi,
+        row.arxiv_id,
+        row.attempts,
+        pdf_url=row.pdf_url if download_only else None,
+        source=row.source if download_only else None,
+    )
 
 
 def _best(rows: Iterable[PublicationIdentifier], kind: str) -> str | None:
@@ -334,8 +333,8 @@ class PdfQueue(_Store):
         now = self._now()
         due, download_due = _due(now), _download_due(now)
         if exclude:
-            due = and_(due, PdfQueueEntry.id.not_in(list(exclude)))
-            download_due = and_(download_due, PdfQueueEntry.id.not_in(list(exclude)))
+            kept = PdfQueueEntry.id.not_in(list(exclude))
+            due, download_due = and_(due, kept), and_(download_due, kept)
         values: dict[str, Any] = {
             "claim_owner": owner,
             "claim_until": now + timedelta(seconds=lease_seconds),
