@@ -320,7 +320,14 @@ class PdfCandidate:
     a ``<link>``'s title; None for meta tags."""
 
 
-def find_pdf_candidates(html: str | bytes | Selector, base_url: str) -> list[PdfCandidate]:
+def parse_page(html: str | bytes) -> Selector | None:
+    """One parse of a page, to hand to the readers below in place of its text (None:
+    nothing readable, which they treat as they treat the unreadable text)."""
+    root = _root_of(html)
+    return None if root is None else Selector(root=root, type="html")
+
+
+def find_pdf_candidates(html: str | bytes | Selector | None, base_url: str) -> list[PdfCandidate]:
     """Best first, de-duplicated by URL (keeping the best-scored kind)."""
     root = _root_of(html)
     if root is None:
@@ -348,7 +355,7 @@ def pick_pdf(candidates: Sequence[PdfCandidate], min_score: float = 0.5) -> PdfC
     return min(eligible, key=lambda item: item[0])[1]
 
 
-def needs_scripts(html: str | bytes | Selector) -> bool:
+def needs_scripts(html: str | bytes | Selector | None) -> bool:
     """True when the page is a shell that builds its content with JavaScript: no candidate
     can be expected in the raw HTML.
 
@@ -369,7 +376,7 @@ def needs_scripts(html: str | bytes | Selector) -> bool:
         return False
 
 
-def is_challenge(html: str | bytes | Selector, status: int = 200) -> bool:
+def is_challenge(html: str | bytes | Selector | None, status: int = 200) -> bool:
     """A bot-check interstitial, not the article.
 
     Strong signs decide alone: Cloudflare's "Just a moment..." / "Attention Required!" titles,
@@ -395,7 +402,7 @@ def is_challenge(html: str | bytes | Selector, status: int = 200) -> bool:
 # parsing and URLs
 
 
-def _root_of(html: str | bytes | Selector) -> _Element | None:
+def _root_of(html: str | bytes | Selector | None) -> _Element | None:
     """The lxml root of an HTML document, or None for anything unusable."""
     try:
         if isinstance(html, Selector):

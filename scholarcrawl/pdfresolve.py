@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from parsel import Selector
 from scrapy import Request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -42,7 +43,13 @@ from scholarcrawl.apis import ApiResponseError
 from scholarcrawl.apis.client import ApiClient, ApiUnavailable
 from scholarcrawl.apis.config import ApiConfig, ApiSettingError, ServiceConfig
 from scholarcrawl.apis.unpaywall import UnpaywallRecord, parse_unpaywall, unpaywall_url
-from scholarcrawl.landing import find_pdf_candidates, is_challenge, needs_scripts, pick_pdf
+from scholarcrawl.landing import (
+    find_pdf_candidates,
+    is_challenge,
+    needs_scripts,
+    parse_page,
+    pick_pdf,
+)
 from scholarcrawl.pdfstore import NotAPdf, PdfStore, TooLarge
 from scholarcrawl.store.pdfqueue import (
     BLOCKED,
@@ -161,6 +168,14 @@ class Deferral:
     not_before: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Unlinked:
+    """A fetched page with no PDF link: its URL, and its parse for the next question."""
+
+    url: str
+    page: Selector | None
+
+
 Fetch = Callable[[Request], Awaitable[Response]]
 
 
@@ -274,9 +289,9 @@ class PdfResolver:
         ):  # the landing URL serves the PDF itself
             return PdfOutcome(DONE, pdf_url=response.url, landing_url=landing, source="landing")
         found = self._search(response, "landing")
-        if not isinstance(found, TextResponse):
+        if isinstance(found, PdfOutcome):
             return found
-        if self.config.browser_enabled and needs_scripts(found.text):
+        if self.config.browser_enabled and needs_scripts(found.page):
             return await self._render(found.url, "the page needs scripts")
         return PdfOutcome(NOT_FOUND, landing_url=found.url, error="landing page has no PDF link")
 
@@ -295,13 +310,13 @@ class PdfResolver:
             ],
         }
         found = self._search(await self._get(landing, "browser", meta), "browser")
-        if not isinstance(found, TextResponse):
+        if isinstance(found, PdfOutcome):
             return found
         return PdfOutcome(NOT_FOUND, landing_url=found.url, error="no PDF link, even rendered")
 
-    def _search(self, response: Response | PdfOutcome, step: str) -> PdfOutcome | TextResponse:
+    def _search(self, response: Response | PdfOutcome, step: str) -> PdfOutcome | _Unlinked:
         """The outcome a fetched page gives (a failure, a refusal, a bot check, a page that is
-        not HTML, or its PDF link, source ``step``); the page itself when it has no link."""
+        not HTML, or its PDF link, source ``step``); the parsed page when it has no link."""
         if isinstance(response, PdfOutcome):
             return response
         failure = _refusal(response)
@@ -314,13 +329,14 @@ class PdfResolver:
                 landing_url=response.url,
                 error=f"{what} is not HTML ({_content_type(response)})",
             )
-        if is_challenge(response.text, response.status):
+        page = parse_page(response.text)  # once, for every question asked of it
+        if is_challenge(page, response.status):
             return PdfOutcome(BLOCKED, landing_url=response.url, error=f"{step}: bot check")
         candidate = pick_pdf(
-            find_pdf_candidates(response.text, response.url), self.config.min_candidate_score
+            find_pdf_candidates(page, response.url), self.config.min_candidate_score
         )
         if candidate is None:
-            return response
+            return _Unlinked(response.url, page)
         self._inc(f"candidate/{candidate.kind}")
         return PdfOutcome(DONE, pdf_url=candidate.url, landing_url=response.url, source=step)
 

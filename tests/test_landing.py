@@ -18,6 +18,7 @@ from scholarcrawl.landing import (
     find_pdf_candidates,
     is_challenge,
     needs_scripts,
+    parse_page,
     pick_pdf,
 )
 
@@ -703,3 +704,24 @@ def test_non_html_selector_gives_nothing() -> None:
 
 def test_wrong_base_url_type_is_not_fatal() -> None:
     assert find_pdf_candidates("<a href='/a.pdf'>PDF</a>", "not a url") == []
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.glob("*.html")), ids=lambda name: name
+)
+def test_one_parse_answers_every_reader_as_the_text_does(name: str) -> None:
+    text = fixture_bytes(name)  # bytes: one fixture is not UTF-8
+    page = parse_page(text)
+    assert page is not None
+    assert find_pdf_candidates(page, PLAIN_URL) == find_pdf_candidates(text, PLAIN_URL)
+    assert needs_scripts(page) == needs_scripts(text)
+    for status in (200, 403):
+        assert is_challenge(page, status) == is_challenge(text, status)
+
+
+@pytest.mark.parametrize("text", ["", "   \n", b""])
+def test_nothing_readable_parses_to_none_and_reads_as_nothing(text: str | bytes) -> None:
+    page = parse_page(text)
+    assert page is None
+    assert find_pdf_candidates(page, PLAIN_URL) == []
+    assert not needs_scripts(page) and not is_challenge(page, 403)
