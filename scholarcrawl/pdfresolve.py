@@ -41,7 +41,13 @@ from twisted.internet.defer import CancelledError
 
 from scholarcrawl.apis import ApiResponseError
 from scholarcrawl.apis.client import ApiClient, ApiUnavailable
-from scholarcrawl.apis.config import ApiConfig, ApiSettingError, ServiceConfig
+from scholarcrawl.apis.config import (
+    UNPAYWALL_EMAIL_ENV,
+    ApiConfig,
+    ApiSettingError,
+    ServiceConfig,
+    setting_email,
+)
 from scholarcrawl.apis.unpaywall import UnpaywallRecord, parse_unpaywall, unpaywall_url
 from scholarcrawl.landing import (
     find_pdf_candidates,
@@ -103,9 +109,10 @@ class PdfConfig:
     def from_settings(cls, settings: Any) -> PdfConfig:
         try:
             api = ApiConfig.from_settings(settings)
+            email = setting_email(settings, UNPAYWALL_EMAIL_ENV)  # the pdfs spider's alone
         except ApiSettingError as exc:
             raise PdfSettingError(str(exc)) from None
-        if api.unpaywall_email is None:
+        if email is None:
             raise PdfSettingError(
                 "UNPAYWALL_EMAIL is not set: Unpaywall requires a real e-mail address with "
                 "every request; set the UNPAYWALL_EMAIL environment variable or "
@@ -124,7 +131,7 @@ class PdfConfig:
             raise PdfSettingError(str(exc)) from None
         config = cls(
             api=api,
-            email=api.unpaywall_email,
+            email=email,
             arxiv_url=arxiv_url,
             concurrency=settings.getint("PDF_CONCURRENCY", 4),
             lease_seconds=settings.getfloat("PDF_LEASE_SECONDS", 600.0),

@@ -1,9 +1,10 @@
 """Settings of the machine APIs (arXiv, Crossref, Unpaywall), parsed once and validated.
 
 Each service has a base URL, a minimum interval between requests and a maximum number in
-flight (the rate clock shared through the database enforces the interval across processes;
-the in-flight limit holds per process), a cooldown for a 429 without ``Retry-After``, and the
-longest a publication waits for a send slot before it is left for a later run.
+flight (the rate clock and the send permits shared through the database enforce both across
+processes), a cooldown for a 429 without ``Retry-After``, and the longest a publication waits
+for a send slot before it is left for a later run. ``UNPAYWALL_EMAIL`` is read by the ``pdfs``
+spider alone (:class:`~scholarcrawl.pdfresolve.PdfConfig`), with :func:`setting_email`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class ApiConfig:
     crossref_rows: int
     arxiv_max_results: int
     unpaywall: ServiceConfig
-    unpaywall_email: str | None  # required by the pdfs spider (Unpaywall wants a real one)
 
     @property
     def polite(self) -> bool:
@@ -81,8 +81,7 @@ class ApiConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings | Mapping[str, Any]) -> ApiConfig:
         get = settings.get
-        email = _email(settings, CONTACT_EMAIL_ENV)
-        unpaywall_email = _email(settings, UNPAYWALL_EMAIL_ENV)
+        email = setting_email(settings, CONTACT_EMAIL_ENV)
         ttl = timedelta(days=_float(get("API_CACHE_TTL_DAYS", 183), "API_CACHE_TTL_DAYS"))
         max_wait = _float(get("API_MAX_WAIT_SECONDS", 120.0), "API_MAX_WAIT_SECONDS")
         base_agent = str(get("USER_AGENT") or "scholarcrawl")
@@ -142,7 +141,7 @@ class ApiConfig:
             max_wait_seconds=max_wait,
             cache_ttl=ttl,
         )
-        return cls(email, agent, arxiv, crossref, rows, results, unpaywall, unpaywall_email)
+        return cls(email, agent, arxiv, crossref, rows, results, unpaywall)
 
 
 def api_download_slots(settings: BaseSettings) -> dict[str, dict[str, Any]]:
@@ -158,7 +157,7 @@ def api_download_slots(settings: BaseSettings) -> dict[str, dict[str, Any]]:
     }
 
 
-def _email(settings: BaseSettings | Mapping[str, Any], name: str) -> str | None:
+def setting_email(settings: BaseSettings | Mapping[str, Any], name: str) -> str | None:
     """An e-mail setting (the environment variable of the same name wins); None when unset."""
     value = str(os.environ.get(name) or settings.get(name) or "").strip() or None
     if value is not None and ("@" not in value or any(c.isspace() for c in value)):

@@ -70,6 +70,28 @@ def test_bad_settings_are_refused_with_their_name(
         ApiConfig.from_settings(settings)
 
 
+def test_a_bad_unpaywall_email_stops_only_the_pdfs_spider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """UNPAYWALL_EMAIL is the pdfs spider's: a bad one must not stop the scholar crawl nor
+    take the API slots away."""
+    monkeypatch.delenv("UNPAYWALL_EMAIL", raising=False)  # the variable would win
+    from scrapy.settings import Settings
+
+    from scholarcrawl.pdfresolve import PdfConfig, PdfSettingError
+    from scholarcrawl.spiders.scholar import ScholarSpider
+
+    settings = Settings()
+    settings.setmodule("scholarcrawl.settings")
+    settings.update({"SCHOLARCRAWL_CONTACT_EMAIL": "a@b.org", "UNPAYWALL_EMAIL": "bogus"})
+    ScholarSpider.check_settings(settings)
+    assert set(api_download_slots(settings)) == {"api-arxiv", "api-crossref", "api-unpaywall"}
+    with pytest.raises(PdfSettingError, match="UNPAYWALL_EMAIL 'bogus' is not an e-mail"):
+        PdfConfig.from_settings(settings)
+    settings.set("UNPAYWALL_EMAIL", "oa@example.org")
+    assert PdfConfig.from_settings(settings).email == "oa@example.org"
+
+
 def test_api_slots_have_no_scrapy_delay() -> None:
     from scrapy.settings import Settings
 
