@@ -1,6 +1,6 @@
 """Request controls shared by every process: the API rate clock, cooldowns and the query cache.
 
-``api_runtime_state`` holds one row per service (``arxiv``, ``crossref``, later ``unpaywall``):
+``api_runtime_state`` holds one row per service (``arxiv``, ``crossref``, ``unpaywall``):
 the earliest time the next request may leave (``next_allowed_at``) and the end of a cooldown
 after a 429. A process *reserves* a send time: in one transaction it reads the row, takes
 ``max(now, next_allowed_at, cooldown_until)`` and moves ``next_allowed_at`` one interval past
@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -80,8 +81,22 @@ def _held_by(service: str, slot: int, holder: str) -> tuple[ColumnElement[bool],
     )
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _again_on_conflict(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work``, once more when it failed because another process created the same state or
+    permit rows at that moment (they exist now, so the second try finds them)."""
+    try:
+        return work(*args, **kwargs)
+    except IntegrityError:
+        return work(*args, **kwargs)
+
+
 class ApiClock(_Store):
-    """The per-service rate clock and cooldowns (``ARXIV_*``, ``CROSSREF_*`` intervals)."""
+    """The per-service rate clock, cooldowns and send permits (``ARXIV_*``, ``CROSSREF_*``,
+    ``UNPAYWALL_*``)."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(engine, clock)
@@ -96,10 +111,7 @@ class ApiClock(_Store):
         """
         if interval_seconds < 0:
             raise ValueError(f"interval_seconds must be >= 0, not {interval_seconds}")
-        try:
-            return self._reserve(service, interval_seconds, max_wait_seconds)
-        except IntegrityError:  # two processes created the row at once: the row exists now
-            return self._reserve(service, interval_seconds, max_wait_seconds)
+        return _again_on_conflict(self._reserve, service, interval_seconds, max_wait_seconds)
 
     def _reserve(
         self, service: str, interval_seconds: float, max_wait_seconds: float | None
@@ -142,10 +154,7 @@ class ApiClock(_Store):
     def activate_cooldown(self, service: str, until: datetime, reason: str) -> datetime:
         """No request of ``service`` before ``until`` (a later cooldown in force is kept)."""
         until = _utc_in(until, "until")
-        try:
-            return self._activate(service, until, reason)
-        except IntegrityError:
-            return self._activate(service, until, reason)
+        return _again_on_conflict(self._activate, service, until, reason)
 
     def _activate(self, service: str, until: datetime, reason: str) -> datetime:
         now = self._now()
@@ -172,10 +181,7 @@ class ApiClock(_Store):
         process on this machine), is free again."""
         if limit < 1:
             raise ValueError(f"limit must be >= 1, not {limit}")
-        try:
-            return self._acquire(service, limit, holder, lease_seconds, is_dead)
-        except IntegrityError:  # two processes created the permits at once: they exist now
-            return self._acquire(service, limit, holder, lease_seconds, is_dead)
+        return _again_on_conflict(self._acquire, service, limit, holder, lease_seconds, is_dead)
 
     def _acquire(
         self,
