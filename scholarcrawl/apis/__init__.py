@@ -21,7 +21,10 @@ raise :class:`ApiResponseError` with a short machine-readable ``reason``:
 
 from __future__ import annotations
 
-__all__ = ["ApiResponseError", "body_excerpt"]
+import json
+from typing import Any
+
+__all__ = ["ApiResponseError", "body_excerpt", "json_or_none", "load_json"]
 
 # Error details quote at most this much of a body: enough to recognise a proxy's or a
 # load balancer's error page in a log line, never a whole document.
@@ -47,3 +50,19 @@ def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
     if len(text) > limit:
         return text[: limit - 1] + "…"
     return text
+
+
+def load_json(body: bytes) -> Any:
+    """The JSON document of an answer; ``malformed_json`` when the body is not one."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
+
+
+def json_or_none(body: bytes) -> Any:
+    """The JSON document of an error answer, or None when its body is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None

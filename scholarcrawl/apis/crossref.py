@@ -20,13 +20,12 @@ that is a string) is skipped and counted, never guessed at; a wrong envelope rai
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote, quote_plus, urlencode
 
-from scholarcrawl.apis import ApiResponseError, body_excerpt
+from scholarcrawl.apis import ApiResponseError, body_excerpt, json_or_none, load_json
 
 __all__ = [
     "SELECT_FIELDS",
@@ -167,7 +166,7 @@ def parse_work(body: bytes, status: int = 200) -> CrossrefWork:
 def _message(body: bytes, status: int, message_type: str) -> Any:
     if status != 200:
         _raise_for_status(body, status)
-    document = _load_json(body)
+    document = load_json(body)
     if not isinstance(document, dict):
         raise ApiResponseError("unexpected_shape", "answer is not a JSON object")
     if document.get("status") == "failed":
@@ -184,20 +183,10 @@ def _message(body: bytes, status: int, message_type: str) -> Any:
 
 def _raise_for_status(body: bytes, status: int) -> None:
     # A 4xx may carry Crossref's own failure document: its message beats "http_400".
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        document = None
+    document = json_or_none(body)
     if isinstance(document, dict) and document.get("status") == "failed":
         raise ApiResponseError("api_error", _failure_text(document))
     raise ApiResponseError(f"http_{status}", body_excerpt(body) or "empty body")
-
-
-def _load_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
 
 
 def _failure_text(document: dict[str, Any]) -> str:

@@ -33,13 +33,12 @@ kept on its location and ignored by :meth:`UnpaywallRecord.pdf_urls` and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from scholarcrawl.apis import ApiResponseError, body_excerpt
+from scholarcrawl.apis import ApiResponseError, body_excerpt, json_or_none, load_json
 
 __all__ = ["OaLocation", "UnpaywallRecord", "parse_unpaywall", "unpaywall_url"]
 
@@ -120,10 +119,7 @@ def parse_unpaywall(body: bytes, status: int = 200) -> UnpaywallRecord:
     """A ``/v2/{doi}`` answer."""
     if status != 200:
         _raise_for_status(body, status)
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
+    document = load_json(body)
     if not isinstance(document, dict):
         raise ApiResponseError("unexpected_shape", "answer is not a JSON object")
     message = _error_message(document, body)
@@ -136,10 +132,7 @@ def parse_unpaywall(body: bytes, status: int = 200) -> UnpaywallRecord:
 
 
 def _raise_for_status(body: bytes, status: int) -> None:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        document = None
+    document = json_or_none(body)
     message = _error_message(document, body) if isinstance(document, dict) else None
     # Only the 422 is an answer about the request itself (the e-mail); any other status
     # keeps its number, with Unpaywall's message when it sent one.
