@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 
 def make_owner() -> str:
-    """A claim owner naming this process: ``host:pid:random`` (at most 64 characters)."""
+    """A claim owner or permit holder naming this process: ``host:pid:random`` (at most 64
+    characters, so that a process of this machine can tell a dead one by its pid)."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 

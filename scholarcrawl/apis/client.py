@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +36,7 @@ from twisted.internet.defer import Deferred, DeferredSemaphore
 
 from scholarcrawl.apis import ApiResponseError
 from scholarcrawl.apis.config import ApiConfig, ServiceConfig
+from scholarcrawl.continuation import make_owner
 from scholarcrawl.events import log_event
 from scholarcrawl.middlewares.cooldown import async_sleep
 from scholarcrawl.stats import stat_key
@@ -134,8 +133,8 @@ class ApiClient:
         # this process's name on the send permits (host:pid:tag, so that a process on this
         # machine can tell a dead holder), and how long a permit outlives a process that died
         # holding it elsewhere: the longest wait for a send time plus a download with retries
-        self._host = socket.gethostname()[:30]
-        self.holder = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = make_owner()
+        self._host = self.holder.partition(":")[0]
         settings = crawler.settings
         self._download_budget = (
             settings.getfloat("DOWNLOAD_TIMEOUT", 180) * (settings.getint("RETRY_TIMES", 2) + 1)
