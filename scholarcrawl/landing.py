@@ -522,10 +522,13 @@ def _link_candidates(root: _Element, base: str) -> Iterator[PdfCandidate]:
         if "alternate" not in rel or not mime.startswith("application/pdf"):
             continue
         url = _absolute(link.get("href"), base)
-        if url is None or _NOT_PDF_EXT_RE.search(_path_of(url)):
+        if url is None:
+            continue
+        path = _path_of(url)
+        if _NOT_PDF_EXT_RE.search(path):
             continue
         score = _LINK_ALTERNATE_SCORE
-        if _url_is_decoy(_path_of(url)):
+        if _url_is_decoy(path):
             score *= _P_META_URL_DECOY
         title = _attr_text(link, "title") or None
         yield PdfCandidate(url, KIND_LINK_ALTERNATE, round(score, 3), title)

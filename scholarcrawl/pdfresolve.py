@@ -56,7 +56,7 @@ from scholarcrawl.landing import (
     parse_page,
     pick_pdf,
 )
-from scholarcrawl.pdfstore import NotAPdf, PdfStore, TooLarge
+from scholarcrawl.pdfstore import PDF_MAGIC, NotAPdf, PdfStore, TooLarge
 from scholarcrawl.store.pdfqueue import (
     BLOCKED,
     DONE,
@@ -292,7 +292,7 @@ class PdfResolver:
         if (
             isinstance(response, Response)
             and _refusal(response) is None
-            and response.body.startswith(b"%PDF-")
+            and response.body.startswith(PDF_MAGIC)
         ):  # the landing URL serves the PDF itself
             return PdfOutcome(DONE, pdf_url=response.url, landing_url=landing, source="landing")
         found = self._search(response, "landing")

@@ -71,7 +71,7 @@ from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit
 
-from scholarcrawl.replay.apis import ApiCatalogue, ApiResponse, CrossrefWork
+from scholarcrawl.replay.apis import JSON, ApiCatalogue, ApiResponse, CrossrefWork
 
 __all__ = [
     "BLOCKED",
@@ -156,7 +156,6 @@ PDF_PATH: Final = "/publisher/pdf/"
 SUPP_PATH: Final = "/publisher/supp/"
 _PREFIXES: Final = (UNPAYWALL_PATH, DOI_PATH, LANDING_PATH, PDF_PATH, SUPP_PATH)
 
-JSON: Final = "application/json"
 HTML: Final = "text/html; charset=UTF-8"
 PDF_TYPE: Final = "application/pdf"
 EMAIL_REQUIRED: Final = "Email address required in query string, like ?email=you@example.com"
