@@ -148,6 +148,13 @@ SCHOLARCRAWL_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 # Apply pending migrations when a crawl starts; when off, a crawl on an old schema refuses.
 SCHOLARCRAWL_AUTO_MIGRATE = True
 
+# --- scrapyd (the CLI's client, scholarcrawl/scrapyd.py; docs/scrapyd.md) -------------------
+# Where scrapyd listens; the environment variable of the same name wins. Credentials come from
+# SCRAPYD_USERNAME and SCRAPYD_PASSWORD in the environment, never from here or the URL.
+SCRAPYD_URL = "http://127.0.0.1:6800"
+# The project name the egg is deployed under (scrapy.cfg's [deploy] project).
+SCRAPYD_PROJECT = "scholarcrawl"
+
 # --- Scrapy --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 # Identify the crawler honestly; override for your institution.

@@ -19,6 +19,7 @@ OWN_PREFIXES = (
     "CROSSREF_",
     "PDF_",
     "UNPAYWALL_",
+    "SCRAPYD_",
 )
 
 
