@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from scholarcrawl.scrapyd import ScrapydError
 from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.scrapyd import ScrapydServer, ScrapydUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -37,3 +39,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'scholarcrawl.sqlite3'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database()
+
+
+@pytest.fixture(scope="session")
+def scrapyd_server() -> Iterator[ScrapydServer]:
+    """A real scrapyd on a loopback port with the project deployed, started once for the session.
+
+    Jobs get their database as the setting SCHOLARCRAWL_DATABASE_URL. A scrapyd that cannot
+    start or deploy fails the tests that need it, with why: it is never skipped.
+    """
+    server = ScrapydServer()
+    try:
+        server.start()
+        server.deploy()
+    except (ScrapydUnavailable, ScrapydError) as exc:
+        server.stop()
+        pytest.fail(f"scrapyd is unavailable: {exc}", pytrace=False)
+    yield server
+    server.stop()
