@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 PYTEST_ARGS ?= --durations=20  # the slowest tests, so the suite stays well under 10 minutes
+# the port of `make scrapyd` and `make scrapyd-stop`
+SCRAPYD_PORT ?= 6800
 
 .DEFAULT_GOAL := help
 
@@ -61,6 +63,14 @@ bench: $(STAMP) ## run the benchmarks (matching set, end-to-end resolution) into
 .PHONY: replay
 replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C
 	$(BIN)/scholarcrawl replay --port 8000
+
+.PHONY: scrapyd
+scrapyd: $(STAMP) ## start scrapyd on 127.0.0.1:SCRAPYD_PORT (6800) from a temp dir, deploy the project, say how to stop it
+	$(BIN)/python -m scholarcrawl.localscrapyd start --port $(SCRAPYD_PORT)
+
+.PHONY: scrapyd-stop
+scrapyd-stop: ## stop the scrapyd that `make scrapyd` started on SCRAPYD_PORT
+	$(BIN)/python -m scholarcrawl.localscrapyd stop --port $(SCRAPYD_PORT)
 
 .PHONY: format
 format: $(STAMP) ## format the code with ruff
