@@ -15,7 +15,7 @@ write beside it).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -129,7 +129,7 @@ class Exporter:
             )
             return found is not None
 
-    def records(self, scholar_id: str | None = None) -> Iterator[ExportRecord]:
+    def records(self, scholar_id: str | None = None) -> Generator[ExportRecord, None, None]:
         """Every publication by id, or those ``scholar_id`` lists, in that profile's order.
 
         Close the iterator (or read it to the end) to end the read transaction.

@@ -35,8 +35,13 @@ def repo(engine: Engine) -> Repository:
 
 
 @pytest.fixture
-def library(repo: Repository, engine: Engine) -> dict[str, int]:
+def library(engine: Engine) -> dict[str, int]:
+    return build_library(engine)
+
+
+def build_library(engine: Engine) -> dict[str, int]:
     """Three papers on two profiles: identifiers, clusters and a downloaded PDF on one."""
+    repo = Repository(engine)
     run = repo.start_run("scholar", {})
     repo.upsert_scholar({**PROFILE, "scholar_id": A, "name": "Ada Author"}, run)
     repo.upsert_scholar({**PROFILE, "scholar_id": B, "name": "Bo Other"}, run)
