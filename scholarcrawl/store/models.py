@@ -206,7 +206,14 @@ class CitationSnapshot(Base):
 
 
 class CrawlRun(Base):
-    """One crawl: status running -> completed | failed."""
+    """One crawl, from before it starts to after it ends (see docs/runs.md).
+
+    Status: ``queued`` (scheduled through scrapyd, not started) -> ``running`` ->
+    ``completed`` | ``failed`` | ``cancelled``. ``stats`` holds the run's own Scrapy stats,
+    ``counters`` the few figures an operator reads (pages, items, blocks, ...), ``progress``
+    the pages done of the pages known. A running row whose ``heartbeat_at`` is older than
+    ``RUNS_STALE_AFTER_SECONDS`` belongs to a killed process and is marked ``failed``.
+    """
 
     __tablename__ = "crawl_runs"
 
@@ -215,9 +222,31 @@ class CrawlRun(Base):
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), index=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scrapyd_job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    node: Mapped[str | None] = mapped_column(String(128))  # host:pid of the running process
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RunScholar(Base):
+    """What one run did to one profile: the answer to "which runs touched this scholar?"."""
+
+    __tablename__ = "run_scholars"
+    __table_args__ = (UniqueConstraint("run_id", "scholar_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    scholar_id: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    rows_seen: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ContinuationEntry(Base):

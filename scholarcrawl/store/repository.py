@@ -8,7 +8,6 @@ in the stats. A rerun of a crawl on unchanged Scholar pages writes nothing but b
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from scholarcrawl.store.models import (
     PublicationCluster,
     PublicationIdentifier,
     PublicationMerge,
+    RunScholar,
     Scholar,
 )
 
@@ -144,35 +144,10 @@ class Repository:
     # --- runs ------------------------------------------------------------------------------
 
     def start_run(self, spider: str, arguments: Mapping[str, Any]) -> str:
-        run_id = str(uuid.uuid4())
-        with self.session() as session:
-            session.add(
-                CrawlRun(
-                    id=run_id,
-                    spider=spider,
-                    arguments=dict(arguments),
-                    status="running",
-                    stats={},
-                    started_at=utcnow(),
-                )
-            )
-        return run_id
+        """A new ``running`` run (crawls record theirs through :class:`RunStore`); its id."""
+        from scholarcrawl.store.runs import RUNNING, RunStore
 
-    def finish_run(
-        self, run_id: str, status: str, stats: Mapping[str, Any], error: str | None = None
-    ) -> None:
-        with self.session() as session:
-            run = session.get(CrawlRun, run_id)
-            if run is None:
-                return
-            run.status = status
-            run.stats = dict(stats)
-            run.error = error
-            run.finished_at = utcnow()
-
-    def get_run(self, run_id: str) -> CrawlRun | None:
-        with self.session() as session:
-            return session.get(CrawlRun, run_id)
+        return RunStore(self.engine).create(spider, arguments, status=RUNNING)
 
     # --- scholars --------------------------------------------------------------------------
 
@@ -210,8 +185,17 @@ class Repository:
         pages_fetched: int,
         rows_seen: int,
         run_id: str | None,
+        run_pages: int | None = None,
+        run_rows: int | None = None,
+        update_scholar: bool = True,
     ) -> Change:
-        """How this run's crawl of a profile ended (creates a bare row for an unknown id)."""
+        """How this run's crawl of a profile ended (creates a bare row for an unknown id).
+
+        ``pages_fetched`` and ``rows_seen`` count every run's; ``run_pages`` and ``run_rows``
+        this run's alone (default: the same). The run's own record (``run_scholars``) is always
+        written; the profile's row only when ``update_scholar`` (a profile deferred before any
+        page keeps the state it had).
+        """
         now = utcnow()
         values = {
             "crawl_status": status,
@@ -220,6 +204,23 @@ class Repository:
             "rows_seen": rows_seen,
         }
         with self.session() as session:
+            if run_id is not None:
+                touched = session.execute(
+                    select(RunScholar).where(
+                        RunScholar.run_id == run_id, RunScholar.scholar_id == scholar_id
+                    )
+                ).scalar_one_or_none()
+                run_values: dict[str, Any] = {"status": status, "reason": reason, "updated_at": now}
+                run_values |= {
+                    "pages_fetched": pages_fetched if run_pages is None else run_pages,
+                    "rows_seen": rows_seen if run_rows is None else run_rows,
+                }
+                if touched is None:
+                    session.add(RunScholar(run_id=run_id, scholar_id=scholar_id, **run_values))
+                else:
+                    _apply(touched, run_values)
+            if not update_scholar:
+                return Change()
             row = session.get(Scholar, scholar_id)
             if row is None:
                 session.add(

@@ -21,7 +21,8 @@ from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine, upgrade
 from scholarcrawl.store.models import CrawlRun, PdfQueueEntry
-from scholarcrawl.store.repository import Repository, utcnow
+from scholarcrawl.store.repository import Repository
+from scholarcrawl.store.runs import RunStore
 from tests.support.crawl import run_scrapy, start_scrapy
 from tests.support.postgres import PostgresServer
 
@@ -71,17 +72,7 @@ def queue_publications(url: str, identifiers: Sequence[tuple[str, str]]) -> dict
     engine = make_engine(url)
     upgrade(engine)
     repository = Repository(engine)
-    with repository.session() as session:
-        session.add(
-            CrawlRun(
-                id="seed-run",
-                spider="scholar",
-                arguments={},
-                status="completed",
-                stats={},
-                started_at=utcnow(),
-            )
-        )
+    RunStore(engine).create("scholar", {}, status="running", run_id="seed-run")
     ids = {}
     for n, (kind, value) in enumerate(identifiers):
         title = f"Publication {n} on open access number {n}"

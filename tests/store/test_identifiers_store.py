@@ -23,12 +23,12 @@ from scholarcrawl.store.models import (
     Authorship,
     Base,
     CitationSnapshot,
-    CrawlRun,
     Publication,
     PublicationCluster,
     PublicationIdentifier,
 )
-from scholarcrawl.store.repository import Repository, utcnow
+from scholarcrawl.store.repository import Repository
+from scholarcrawl.store.runs import RunStore
 from tests.store.test_queue import Clock, alembic_config, at
 from tests.store.test_repository import pub
 
@@ -45,18 +45,8 @@ NEW_TABLES = (
 @pytest.fixture
 def repo(engine: Engine) -> Repository:
     repository = Repository(engine)
-    with repository.session() as session:  # the runs the tests name
-        for run_id in ("run-1", "run-2", "run-3", "run-4", "r"):
-            session.add(
-                CrawlRun(
-                    id=run_id,
-                    spider="scholar",
-                    arguments={},
-                    status="completed",
-                    stats={},
-                    started_at=utcnow(),
-                )
-            )
+    for run_id in ("run-1", "run-2", "run-3", "run-4", "r"):  # the runs the tests name
+        RunStore(engine).create("scholar", {}, status="running", run_id=run_id)
     return repository
 
 

@@ -26,6 +26,7 @@ from scholarcrawl.store.pdfqueue import (
     RetryPolicy,
 )
 from scholarcrawl.store.repository import Repository
+from scholarcrawl.store.runs import RunStore
 from tests.store.test_identifiers_store import A, B, ident, in_three_processes
 from tests.store.test_identifiers_store import repo as repo  # the fixture
 from tests.store.test_queue import Clock, at
@@ -399,13 +400,7 @@ def _queue_rows(engine: Engine, n: int, first: int = 0) -> list[int]:
     repository = Repository(engine)
     ids = []
     if first == 0:
-        with repository.session() as session:
-            session.execute(
-                sa.text(
-                    "INSERT INTO crawl_runs (id, spider, arguments, status, stats, started_at) "
-                    "VALUES ('run-q', 'scholar', '{}', 'completed', '{}', CURRENT_TIMESTAMP)"
-                )
-            )
+        RunStore(engine).create("scholar", {}, status="running", run_id="run-q")
     for i in range(first, first + n):
         stored = repository.upsert_publication(
             queued(pub(A, f"Queued paper {i:03d}", identifiers=[ident("doi", f"10.4/{i}")])),

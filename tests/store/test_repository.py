@@ -185,13 +185,3 @@ def test_profile_outcome_for_an_unknown_profile(repo: Repository) -> None:
     assert change.inserted
     [row] = repo.scholars()
     assert (row.crawl_status, row.crawl_reason) == ("unavailable", "profile_unavailable")
-
-
-def test_runs_are_recorded(repo: Repository) -> None:
-    run = repo.start_run("scholar", {"scholar_ids": ["AAAAAAAAAAAJ"]})
-    repo.finish_run(run, "completed", {"scholarcrawl/scholar/page/fetched": 3})
-    row = repo.get_run(run)
-    assert row is not None
-    assert row.status == "completed"
-    assert row.stats == {"scholarcrawl/scholar/page/fetched": 3}
-    assert row.finished_at is not None

@@ -26,6 +26,7 @@ TIMESTAMPS = {"created_at", "updated_at"}
 # Run state, not data about Scholar: what runs did and what is left to do.
 SKIP_TABLES = {
     "crawl_runs",
+    "run_scholars",
     "alembic_version",
     "continuation_queue",
     "cooldowns",
