@@ -63,3 +63,24 @@ class RunProgress:
 
     def by_status(self, status: str) -> list[ProfileProgress]:
         return [p for p in self.profiles.values() if p.status == status]
+
+    def report(self) -> dict[str, int]:
+        """Pages done of pages known, and profiles done of profiles requested.
+
+        A profile not yet started has one known page; one still being fetched has one more
+        than it fetched (the next page it asked for); a finished one, the pages it fetched.
+        """
+        pages_done = pages_known = profiles_done = 0
+        for entry in self.profiles.values():
+            pages_done += entry.pages_fetched
+            if entry.status == PENDING:
+                pages_known += entry.pages_fetched + 1
+            else:
+                pages_known += entry.pages_fetched
+                profiles_done += 1
+        return {
+            "pages_done": pages_done,
+            "pages_known": pages_known,
+            "profiles_done": profiles_done,
+            "profiles": len(self.profiles),
+        }

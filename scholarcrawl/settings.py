@@ -148,6 +148,12 @@ SCHOLARCRAWL_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 # Apply pending migrations when a crawl starts; when off, a crawl on an old schema refuses.
 SCHOLARCRAWL_AUTO_MIGRATE = True
 
+# --- Runs (crawl_runs; docs/runs.md) --------------------------------------------------------
+# How often a running crawl writes its heartbeat, counters and progress to its run row.
+RUNS_HEARTBEAT_SECONDS = 60.0
+# A running row whose heartbeat is older than this belongs to a killed process: marked failed.
+RUNS_STALE_AFTER_SECONDS = 300.0
+
 # --- scrapyd (the CLI's client, scholarcrawl/scrapyd.py; docs/scrapyd.md) -------------------
 # Where scrapyd listens; the environment variable of the same name wins. Credentials come from
 # SCRAPYD_USERNAME and SCRAPYD_PASSWORD in the environment, never from here or the URL.
@@ -194,6 +200,7 @@ EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "scholarcrawl.extensions.throttle.SlotAwareAutoThrottle": 0,
     "scholarcrawl.extensions.summary.CrawlSummary": 500,
+    "scholarcrawl.extensions.runs.RunTracker": 600,
 }
 # `scrapy crawl` checks spider arguments and the database before anything starts.
 COMMANDS_MODULE = "scholarcrawl.commands"

@@ -1,39 +1,60 @@
 """``scrapy crawl`` with checks before anything starts.
 
-Invalid spider arguments end the command with one message and exit status 2; a database that
-is unreachable or on a schema this code cannot migrate ends it with one message and exit
-status 1. In both cases no request is sent.
+Invalid spider arguments or settings end the command with one message and exit status 2; a
+database that is unreachable or on a schema this code cannot migrate ends it with one message
+and exit status 1. In both cases no request is sent. Under scrapyd (``-a _job=<run id>``), the
+queued run of the job is marked ``failed`` with the same message, so a job that never started
+is not left ``queued``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from sqlalchemy.exc import SQLAlchemyError
 
-from scholarcrawl.store.db import DatabaseError, ensure_schema, make_engine, resolve_database_url
+from scholarcrawl.extensions.runs import STORE_PIPELINE, RunSettings
+from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
+from scholarcrawl.store.db import (
+    DatabaseError,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    make_engine,
+    resolve_database_url,
+    sqlite_file_missing,
+)
+from scholarcrawl.store.runs import RunStore
+
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process is not None:
-            spidercls = self.crawler_process.spider_loader.load(args[0])
             assert self.settings is not None
-            for name, value in (
-                ("check_arguments", opts.spargs),
-                ("check_settings", self.settings),
+            job = opts.spargs.get(SCRAPYD_JOB_ARGUMENT)
+            spidercls = self.crawler_process.spider_loader.load(args[0])
+            checks = [
+                (getattr(spidercls, "check_arguments", None), opts.spargs),
+                (getattr(spidercls, "check_settings", None), self.settings),
+                (RunSettings.from_settings, self.settings),
+            ]
+            for check, value in checks:
+                if check is None:
+                    continue
+                try:
+                    check(value)
+                except ValueError as exc:
+                    self._fail_scheduled_run(job, f"refused before it started: {exc}")
+                    raise UsageError(str(exc), print_help=False) from None
+            if STORE_PIPELINE in self.settings.getdict("ITEM_PIPELINES") and not opts.spargs.get(
+                "dry_run"
             ):
-                check = getattr(spidercls, name, None)
-                if check is not None:
-                    try:
-                        check(value)
-                    except ValueError as exc:
-                        raise UsageError(str(exc), print_help=False) from None
-            if "scholarcrawl.pipelines.store.StorePipeline" in self.settings.getdict(
-                "ITEM_PIPELINES"
-            ) and not opts.spargs.get("dry_run"):
                 engine = make_engine(resolve_database_url(self.settings))
                 try:
                     ensure_schema(
@@ -41,8 +62,25 @@ class Command(ScrapyCrawlCommand):
                     )
                 except DatabaseError as exc:
                     print(f"scholarcrawl: {exc}", file=sys.stderr)
+                    self._fail_scheduled_run(job, f"refused before it started: {exc}")
                     self.exitcode = 1
                     return
                 finally:
                     engine.dispose()
         super().run(args, opts)
+
+    def _fail_scheduled_run(self, job: str | None, error: str) -> None:
+        """Mark the queued run of a scrapyd job failed, when its database can say so."""
+        if not job or self.settings is None:
+            return
+        url = resolve_database_url(self.settings)
+        if sqlite_file_missing(url):
+            return
+        engine = make_engine(url)
+        try:
+            if current_revision(engine) == head_revision():
+                RunStore(engine).fail_queued(job, error)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            logger.error("Cannot mark run %s failed: %s", job, exc.__class__.__name__)
+        finally:
+            engine.dispose()

@@ -1,4 +1,7 @@
-"""Stores profiles and publications (idempotent upserts) and records the run.
+"""Stores profiles and publications (idempotent upserts) under the run's id.
+
+The run itself is recorded by :class:`scholarcrawl.extensions.runs.RunTracker`, which gives the
+spider its ``run_id`` once this pipeline has made the schema current.
 
 Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that name),
 ``SCHOLARCRAWL_AUTO_MIGRATE``.
@@ -6,22 +9,19 @@ Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that nam
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
 from scholarcrawl.store.repository import Change, Repository
 
 logger = logging.getLogger(__name__)
-
-# Bookkeeping of the run only: never written with values that could hold a secret.
-_RUN_STAT_PREFIXES = ("scholarcrawl/", "item_scraped_count", "item_dropped_count", "response_")
 
 
 class StorePipeline:
@@ -33,7 +33,6 @@ class StorePipeline:
         self.url = resolve_database_url(settings)
         self.auto_migrate = settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE", True)
         self.repository = Repository(make_engine(self.url))
-        self.run_id: str | None = None
         self.dry_run = False
 
     @classmethod
@@ -43,25 +42,26 @@ class StorePipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
         if getattr(spider, "dry_run", False):
-            self.dry_run = True  # writes nothing, not even a run row or a migration
+            self.dry_run = True  # stores nothing and never migrates (runs: see RunTracker)
             return
         ensure_schema(self.repository.engine, auto_migrate=self.auto_migrate)
-        # JSON-safe copy of the validated arguments (paths and the like become strings)
-        arguments = json.loads(json.dumps(getattr(spider, "arguments", {}) or {}, default=str))
-        self.run_id = self.repository.start_run(getattr(spider, "name", "?"), arguments)
-        if spider is not None and hasattr(spider, "run_id"):
-            spider.run_id = self.run_id
-        logger.info("Storing into %s (run %s)", redact_url(self.url), self.run_id)
+        logger.info("Storing into %s", redact_url(self.url))
+
+    @property
+    def run_id(self) -> str | None:
+        return getattr(self.crawler.spider, "run_id", None)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
         item_type = adapter["item_type"]
+        run_id = self.run_id
         if item_type == "profile":
-            change = self.repository.upsert_scholar(adapter.asdict(), self.run_id)
+            change = self.repository.upsert_scholar(adapter.asdict(), run_id)
             self._count("scholar", change)
         elif item_type == "publication":
-            assert self.run_id is not None
-            result = self.repository.upsert_publication(adapter.asdict(), self.run_id)
+            if run_id is None:  # the run could not be recorded: its history would have no run
+                raise DropItem("the run is not recorded in the database (see the error above)")
+            result = self.repository.upsert_publication(adapter.asdict(), run_id)
             self._count("publication", result.publication)
             self._count("authorship", result.authorship)
             if result.snapshot_added:
@@ -71,18 +71,6 @@ class StorePipeline:
         return item
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        spider = spider or self.crawler.spider
-        if self.dry_run:
-            self.repository.engine.dispose()
-            return
-        if self.run_id is not None:
-            assert self.crawler.stats is not None
-            stats = {
-                key: value
-                for key, value in self.crawler.stats.get_stats().items()
-                if key.startswith(_RUN_STAT_PREFIXES) and isinstance(value, int | float | str)
-            }
-            self.repository.finish_run(self.run_id, "completed", stats)
         self.repository.engine.dispose()
 
     def _count(self, table: str, change: Change) -> None:

@@ -41,6 +41,7 @@ from scholarcrawl.spiders.scholar import (
     _flag,
     _positive_float,
     _positive_int,
+    refuse_unknown,
 )
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url
@@ -72,6 +73,8 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
         self._engine: Engine | None = None
         self._heartbeat: LoopingCall | None = None
         self._given_back: set[int] = set()  # rows deferred by this run
+        self._rows_claimed = 0
+        self._rows_done = 0
         self._started = time.monotonic()
 
     # --- arguments and settings --------------------------------------------------------------
@@ -79,12 +82,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Validate the spider's arguments (called by ``scrapy crawl`` before anything runs)."""
-        unknown = sorted(set(arguments) - set(cls.ARGUMENTS))
-        if unknown:
-            raise SpiderArgumentError(
-                f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
-                f"the pdfs spider takes {', '.join(cls.ARGUMENTS)}"
-            )
+        refuse_unknown(cls.name, arguments, cls.ARGUMENTS)
         return {
             "limit": _positive_int("limit", arguments.get("limit")),
             "max_seconds": _positive_float("max_seconds", arguments.get("max_seconds")),
@@ -190,15 +188,26 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
                     queue_empty = True
                     break
                 claimed += len(tasks)
+                self._rows_claimed = claimed
                 self._inc("claimed", len(tasks))
                 for task in tasks:
-                    running.add(asyncio.ensure_future(self._resolve(resolver, task)))
+                    running.add(asyncio.ensure_future(self._resolve_counted(resolver, task)))
             if not running:
                 break
             _, pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             running = set(pending)
         if claimed == 0:
             logger.info("No PDF row is due now (`scholarcrawl status` shows the queue)")
+
+    def run_progress(self) -> dict[str, int]:
+        """Rows finished (settled or given back) of the rows claimed, for the run's record."""
+        return {"rows_done": self._rows_done, "rows_claimed": self._rows_claimed}
+
+    async def _resolve_counted(self, resolver: PdfResolver, task: PdfTask) -> None:
+        try:
+            await self._resolve(resolver, task)
+        finally:
+            self._rows_done += 1
 
     async def _resolve(self, resolver: PdfResolver, task: PdfTask) -> None:
         assert self.queue is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
@@ -51,8 +51,9 @@ from scholarcrawl.scholar import blocks
 from scholarcrawl.scholar.model import ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id, profile_url
+from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import make_engine, resolve_database_url
+from scholarcrawl.store.db import make_engine, resolve_database_url, sqlite_file_missing
 from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
 from scholarcrawl.store.repository import Repository
 
@@ -182,11 +183,14 @@ def parse_ids(
     return valid
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return False
-    return parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()
+def refuse_unknown(spider: str, arguments: Mapping[str, Any], known: Sequence[str]) -> None:
+    """Refuse arguments the spider does not take (scrapyd's job id is always accepted)."""
+    unknown = sorted(set(arguments) - set(known) - {SCRAPYD_JOB_ARGUMENT})
+    if unknown:
+        raise SpiderArgumentError(
+            f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+            f"the {spider} spider takes {', '.join(known)}"
+        )
 
 
 def _positive_int(name: str, value: Any) -> int | None:
@@ -275,12 +279,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Validate the spider's arguments (called by ``scrapy crawl`` before anything runs)."""
-        unknown = sorted(set(arguments) - set(cls.ARGUMENTS))
-        if unknown:
-            raise SpiderArgumentError(
-                f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
-                f"the scholar spider takes {', '.join(cls.ARGUMENTS)}"
-            )
+        refuse_unknown(cls.name, arguments, cls.ARGUMENTS)
         sortby = arguments.get("sortby") or None
         if sortby is not None and sortby not in SORT_MODES:
             raise SpiderArgumentError(
@@ -408,6 +407,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if self._engine is not None:
             self._engine.dispose()
 
+    def run_progress(self) -> dict[str, int]:
+        """Pages done of pages known, for the run's record (see RunProgress.report)."""
+        return self.progress.report()
+
     # --- requests --------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
@@ -492,7 +495,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         queued: dict[str, int] = {}
         due: list[tuple[str, int, str | None]] = []
         url = resolve_database_url(self.crawler.settings)
-        if not _sqlite_file_missing(url):  # connecting would create the file: nothing queued
+        if not sqlite_file_missing(url):  # connecting would create the file: nothing queued
             engine = make_engine(url)
             try:
                 queue = ContinuationQueue(engine)
@@ -698,8 +701,6 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         """The profile's outcome in this run, stored at once (a killed run keeps what it did)."""
         self.progress.finish(scholar_id, status, reason, next_cstart=next_cstart)
         entry = self.progress.get(scholar_id)
-        if entry.pages_fetched == 0 and status in (progress.DEFERRED, progress.CLAIMED_ELSEWHERE):
-            return  # nothing fetched this run: the profile's row keeps its state
         if self._repository is None:
             return
         try:
@@ -710,6 +711,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 pages_fetched=entry.pages_before + entry.pages_fetched,
                 rows_seen=entry.rows_before + entry.rows_seen,
                 run_id=self.run_id,
+                run_pages=entry.pages_fetched,
+                run_rows=entry.rows_seen,
+                # nothing fetched this run: the profile's row keeps its state
+                update_scholar=entry.pages_fetched > 0
+                or status not in (progress.DEFERRED, progress.CLAIMED_ELSEWHERE),
             )
         except SQLAlchemyError as exc:
             logger.error("Cannot record the outcome of %s: %s", scholar_id, exc.__class__.__name__)

@@ -55,6 +55,14 @@ def redact_url(url: str) -> str:
         return url.split(":", 1)[0] + ":…"
 
 
+def sqlite_file_missing(url: str) -> bool:
+    """True for a SQLite file that does not exist yet (connecting would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    return parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()
+
+
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 

@@ -1,0 +1,319 @@
+"""Records every crawl in ``crawl_runs``: on open, every minute, and on close.
+
+On open the tracker marks ``failed`` the runs whose heartbeat went stale (killed processes),
+then takes over the queued row of its scrapyd job (``-a _job=<run id>``, as ``scholarcrawl
+schedule`` sends it) or creates a row, and gives the spider its ``run_id``. Every
+``RUNS_HEARTBEAT_SECONDS`` it writes a heartbeat with the run's counters and progress (pages
+done of pages known); on close, the end status:
+
+- ``completed``: the spider finished, or stopped at one of the operator's limits;
+- ``cancelled``: it was shut down (Ctrl-C, SIGTERM, ``scrapyd`` cancel);
+- ``failed``: the database failed under it, or it closed for any other reason.
+
+A dry run records its row only in a database that already has the current schema: it never
+creates or migrates one. Settings: ``RUNS_HEARTBEAT_SECONDS``, ``RUNS_STALE_AFTER_SECONDS``,
+``SCHOLARCRAWL_DATABASE_URL``. The tracker runs whenever the store pipeline does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet.task import LoopingCall
+
+from scholarcrawl.continuation import make_owner
+from scholarcrawl.events import log_event
+from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
+from scholarcrawl.stats import PREFIX, stat_key
+from scholarcrawl.store.db import (
+    DatabaseError,
+    current_revision,
+    head_revision,
+    make_engine,
+    resolve_database_url,
+    sqlite_file_missing,
+)
+from scholarcrawl.store.runs import CANCELLED, COMPLETED, FAILED, RunStore
+
+logger = logging.getLogger(__name__)
+
+STORE_PIPELINE = "scholarcrawl.pipelines.store.StorePipeline"
+# Bookkeeping of the run only: never written with values that could hold a secret.
+_RUN_STAT_PREFIXES = (f"{PREFIX}/", "item_scraped_count", "item_dropped_count", "response_")
+# Close reasons of a run that did what it was asked (Scrapy's own limits included).
+_COMPLETED_REASONS = (
+    "finished",
+    "closespider_timeout",
+    "closespider_itemcount",
+    "closespider_pagecount",
+    "closespider_timeout_no_item",
+)
+_CANCELLED_REASONS = ("shutdown", "cancelled")
+
+
+def run_counters(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The figures an operator reads, from a run's Scrapy stats (pure)."""
+
+    def total(prefix: str) -> int:
+        return sum(
+            int(value)
+            for key, value in stats.items()
+            if key.startswith(prefix) and isinstance(value, int | float)
+        )
+
+    def one(key: str) -> int:
+        value = stats.get(key, 0)
+        return int(value) if isinstance(value, int | float) else 0
+
+    return {
+        "pages": one(stat_key("scholar", "page/fetched")),
+        "items": one("item_scraped_count"),
+        "blocks": total(stat_key("scholar", "request_blocked/")),
+        "cooldowns": total(stat_key("scholar", "cooldown/activated/")),
+        "identifiers_resolved": one(stat_key("identifiers", "status/resolved")),
+        "pdfs_resolved": one(stat_key("pdfs", "outcome/done")),
+        "errors": one("log_count/ERROR"),
+    }
+
+
+def database_errors(stats: Mapping[str, Any]) -> int:
+    """How often the run could not write its state (``…/database_error`` stats)."""
+    return sum(
+        int(value)
+        for key, value in stats.items()
+        if key.startswith(f"{PREFIX}/")
+        and key.endswith("database_error")
+        and isinstance(value, int | float)
+    )
+
+
+def end_status(reason: str, stats: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The run's end status and error message from the spider's close reason (pure)."""
+    if reason in _CANCELLED_REASONS:
+        return CANCELLED, f"shut down before the end (close reason {reason!r})"
+    failures = database_errors(stats)
+    if failures:
+        return FAILED, (
+            f"the database could not be written {failures} time{'s' * (failures > 1)}: "
+            "what was not recorded is crawled again by a later run (see the log)"
+        )
+    if reason in _COMPLETED_REASONS:
+        return COMPLETED, None
+    return FAILED, f"closed with reason {reason!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """``RUNS_HEARTBEAT_SECONDS`` and ``RUNS_STALE_AFTER_SECONDS``, validated."""
+
+    heartbeat_seconds: float
+    stale_after_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RunSettings:
+        heartbeat = settings.getfloat("RUNS_HEARTBEAT_SECONDS", 60.0)
+        stale = settings.getfloat("RUNS_STALE_AFTER_SECONDS", 300.0)
+        if not heartbeat > 0:
+            raise ValueError(f"RUNS_HEARTBEAT_SECONDS must be positive, not {heartbeat}")
+        if not stale > heartbeat:
+            raise ValueError(
+                "RUNS_STALE_AFTER_SECONDS must be longer than RUNS_HEARTBEAT_SECONDS "
+                f"(got {stale} and {heartbeat}): a live run would be taken for a dead one"
+            )
+        return cls(heartbeat, stale)
+
+
+class RunTracker:
+    """Keeps the run's ``crawl_runs`` row true while the crawl runs."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if STORE_PIPELINE not in settings.getdict("ITEM_PIPELINES"):
+            raise NotConfigured("runs are recorded in the store pipeline's database")
+        self.crawler = crawler
+        self.url = resolve_database_url(settings)
+        self.config = RunSettings.from_settings(settings)
+        self.node = make_owner().rsplit(":", 1)[0]  # host:pid
+        self.run_id: str | None = None
+        self._engine: Engine | None = None
+        self._store: RunStore | None = None
+        self._heartbeat: LoopingCall | None = None
+        self._lost = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # --- open --------------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        if getattr(spider, "dry_run", False) and not self._schema_ready():
+            logger.info("Dry run: no database with the current schema, so no run is recorded")
+            return
+        self._engine = make_engine(self.url)
+        self._store = RunStore(self._engine)
+        job = getattr(spider, SCRAPYD_JOB_ARGUMENT, None)
+        try:
+            self._reap()
+            adoption = self._store.begin(
+                spider.name,
+                _json_safe(getattr(spider, "arguments", {}) or {}),
+                node=self.node,
+                scrapyd_job_id=str(job) if job else None,
+            )
+        except SQLAlchemyError as exc:
+            logger.error(
+                "Cannot record the run in the database (%s): the crawl goes on unrecorded",
+                exc.__class__.__name__,
+            )
+            self._inc("database_error")
+            return
+        self.run_id = adoption.run_id
+        spider.run_id = self.run_id  # type: ignore[attr-defined]
+        if job and not adoption.adopted:
+            logger.warning(
+                "scrapyd job %s: %s, so this run is recorded as %s (scheduled without "
+                "`scholarcrawl schedule`, or against another database?)",
+                job,
+                adoption.note,
+                self.run_id,
+            )
+        log_event(
+            logger,
+            logging.INFO,
+            "run.started",
+            run_id=self.run_id,
+            spider=spider.name,
+            job=job or "",
+            node=self.node,
+        )
+        self._heartbeat = LoopingCall(self.beat)
+        self._heartbeat.start(self.config.heartbeat_seconds, now=False)
+
+    def _schema_ready(self) -> bool:
+        """A database that exists at the current schema (checked without creating it)."""
+        if sqlite_file_missing(self.url):
+            return False
+        engine = make_engine(self.url)
+        try:
+            return current_revision(engine) == head_revision()
+        except DatabaseError:
+            return False
+        finally:
+            engine.dispose()
+
+    def _reap(self) -> None:
+        assert self._store is not None
+        for run in self._store.reap(timedelta(seconds=self.config.stale_after_seconds)):
+            log_event(
+                logger,
+                logging.WARNING,
+                "run.reaped",
+                run_id=run.id,
+                spider=run.spider,
+                node=run.node or "",
+                error=run.error or "",
+            )
+            self._inc("reaped")
+
+    # --- while it runs -----------------------------------------------------------------------
+
+    def beat(self) -> None:
+        """Write the heartbeat, counters and progress (never raises: the crawl goes on)."""
+        if self._store is None or self.run_id is None:
+            return
+        spider = self.crawler.spider
+        try:
+            alive = self._store.heartbeat(
+                self.run_id, counters=self._counters(), progress=_progress(spider)
+            )
+        except SQLAlchemyError as exc:
+            logger.error("Cannot write the run's heartbeat: %s", exc.__class__.__name__)
+            self._inc("heartbeat_failed")
+            return
+        if not alive and not self._lost:
+            self._lost = True
+            logger.warning(
+                "Run %s is no longer marked running (reaped while alive? see `scholarcrawl "
+                "runs show %s`): it records its real end when it closes",
+                self.run_id,
+                self.run_id,
+            )
+
+    # --- close -------------------------------------------------------------------------------
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        if self._store is None or self.run_id is None:
+            self._dispose()
+            return
+        assert self.crawler.stats is not None
+        all_stats = self.crawler.stats.get_stats()
+        status, error = end_status(reason, all_stats)
+        stats = {
+            key: value
+            for key, value in all_stats.items()
+            if key.startswith(_RUN_STAT_PREFIXES) and isinstance(value, int | float | str)
+        }
+        try:
+            self._store.finish(
+                self.run_id,
+                status,
+                stats=stats,
+                counters=run_counters(all_stats),
+                progress=_progress(spider),
+                error=error,
+            )
+        except SQLAlchemyError as exc:
+            logger.error(
+                "Cannot record the end of run %s (%s): it is marked failed once its heartbeat "
+                "goes stale",
+                self.run_id,
+                exc.__class__.__name__,
+            )
+        else:
+            log_event(
+                logger,
+                logging.INFO,
+                "run.finished",
+                run_id=self.run_id,
+                status=status,
+                reason=reason,
+            )
+        self._dispose()
+
+    def _dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def _counters(self) -> dict[str, int]:
+        assert self.crawler.stats is not None
+        return run_counters(self.crawler.stats.get_stats())
+
+    def _inc(self, event: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(stat_key("runs", event))
+
+
+def _json_safe(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-ready copy of the validated arguments (paths and the like become strings)."""
+    return dict(json.loads(json.dumps(dict(arguments), default=str)))
+
+
+def _progress(spider: Spider | None) -> dict[str, Any]:
+    report = getattr(spider, "run_progress", None)
+    return dict(report()) if callable(report) else {}
