@@ -35,6 +35,7 @@ from scholarcrawl.fingerprint import first_author_surname, normalise_title
 from scholarcrawl.pdfstore import PdfStore
 from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id
 from scholarcrawl.store.export import Exporter, ExportRecord
+from scholarcrawl.store.pdfqueue import DONE
 
 if TYPE_CHECKING:
     _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -403,7 +404,7 @@ def bibtex_entry(record: ExportRecord, key: str) -> str:
         fields.append(("eprint", _verbatim(record.arxiv_id)))
         fields.append(("archivePrefix", "arXiv"))
     pdf = record.pdf
-    if pdf is not None and pdf.status == "done" and pdf.pdf_url:
+    if pdf is not None and pdf.status == DONE and pdf.pdf_url:
         fields.append(("url", _verbatim(pdf.pdf_url)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
