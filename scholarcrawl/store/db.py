@@ -7,12 +7,17 @@ Passwords never reach a log: use :func:`redact_url` whenever a URL is shown.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import importlib.resources
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 DEFAULT_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 ENV_VAR = "SCHOLARCRAWL_DATABASE_URL"
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")  # in a source tree or an installed wheel
 _LOCK_KEY = 0x5C401A  # PostgreSQL advisory lock of scholarcrawl's migrations
 
 
@@ -113,9 +118,41 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
 
 
+_extracted: Path | None = None
+
+
+def extract_migrations(source: Traversable, target: Path) -> Path:
+    """Copy the Alembic scripts under ``source`` to ``target`` (a new directory)."""
+    target.mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                extract_migrations(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako", ".ini")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+    return target
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts as files, which Alembic needs.
+
+    Under scrapyd the package runs from a zipped egg, where the scripts are no files: they are
+    then copied once per process to a temporary directory that goes when the process ends.
+    """
+    global _extracted
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    if _extracted is None:
+        root = Path(tempfile.mkdtemp(prefix="scholarcrawl-migrations-"))
+        atexit.register(shutil.rmtree, root, True)
+        source = importlib.resources.files("scholarcrawl.store").joinpath("migrations")
+        _extracted = extract_migrations(source, root / "migrations")
+    return _extracted
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     # The engine is handed over directly: no URL (and so no password) goes into the config.
     config.attributes["engine"] = engine
     return config
@@ -123,7 +160,7 @@ def _alembic_config(engine: Engine) -> Config:
 
 def head_revision() -> str:
     """The newest migration this code knows."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    script = ScriptDirectory(str(migrations_dir()))
     head = script.get_current_head()
     assert head is not None
     return head
@@ -192,7 +229,7 @@ def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:
     head = head_revision()
     if current == head:
         return
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    script = ScriptDirectory(str(migrations_dir()))
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
         raise DatabaseError(

@@ -73,3 +73,33 @@ def test_an_error_other_than_a_lock_is_not_retried() -> None:
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         db._wal_mode(Cursor())
     assert Cursor.calls == 1
+
+
+def test_migrations_in_a_zipped_package_are_extracted_and_migrate(tmp_path: Path) -> None:
+    """Under scrapyd the package is a zipped egg: Alembic needs its scripts as files."""
+    import zipfile
+
+    from alembic.script import ScriptDirectory
+
+    from scholarcrawl.store.db import MIGRATIONS_DIR, extract_migrations, head_revision
+
+    archive = tmp_path / "project.egg"
+    with zipfile.ZipFile(archive, "w") as egg:
+        for path in MIGRATIONS_DIR.rglob("*"):
+            if path.is_file():
+                egg.write(path, f"scholarcrawl/store/migrations/{path.relative_to(MIGRATIONS_DIR)}")
+    source = zipfile.Path(archive, "scholarcrawl/store/migrations/")
+
+    target = extract_migrations(source, tmp_path / "extracted")
+
+    assert ScriptDirectory(str(target)).get_current_head() == head_revision()
+    assert not list(target.rglob("__pycache__"))
+    assert {p.name for p in (target / "versions").glob("*.py")} == {
+        p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")
+    }
+
+
+def test_migrations_dir_is_the_package_directory_when_it_is_one() -> None:
+    from scholarcrawl.store.db import MIGRATIONS_DIR, migrations_dir
+
+    assert migrations_dir() == MIGRATIONS_DIR
