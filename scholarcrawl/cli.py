@@ -1,4 +1,4 @@
-"""The ``scholarcrawl`` command: database, replay server, import, demo, summary.
+"""The ``scholarcrawl`` command: database, runs, scheduling, status, export, replay, demo.
 
     scholarcrawl db upgrade            create or migrate the database
     scholarcrawl db current            show the schema revision
@@ -9,7 +9,11 @@
     scholarcrawl demo                  replay server + crawl of three profiles into SQLite
     scholarcrawl summary [--json]      what the database holds
     scholarcrawl queue list [--json]   the continuation queue (unfinished profiles)
-    scholarcrawl status [--json]       active cooldowns and queue counts by status
+    scholarcrawl status [--json]       cooldowns, queue counts, last runs, running runs' progress
+    scholarcrawl runs list|show ID|for-scholar ID|reap [--json]     the runs (crawl_runs)
+    scholarcrawl schedule --ids IDS | --due | --pdfs [-a NAME=VALUE] [--scrapyd URL]
+                                       a queued run, then its scrapyd job (docs/runs.md)
+    scholarcrawl export --format jsonl|csv|bibtex [--scholar ID]   full publication records
 
 The database is ``SCHOLARCRAWL_DATABASE_URL`` (environment), else the project's setting
 (default: ``scholarcrawl.sqlite3`` in the working directory); ``--database`` overrides both.
@@ -28,9 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scholarcrawl.export import add_export_command
 from scholarcrawl.store.db import (
     DatabaseError,
     current_revision,
+    ensure_schema,
     head_revision,
     make_engine,
     redact_url,
@@ -279,6 +285,7 @@ def _listed(counts: dict[str, int]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     from scholarcrawl.store.apistate import ApiClock
     from scholarcrawl.store.queue import ContinuationQueue, CooldownStore
+    from scholarcrawl.store.runs import FINISHED, RunRecord, RunStore
 
     engine = _read_engine(args)
     try:
@@ -292,9 +299,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         pdf_due = pdf_queue.due_count()
         downloads = pdf_queue.download_counts()
         undownloaded = pdf_queue.undownloaded_count()
+        runs = RunStore(engine)
+        run_counts = runs.counts()
+        running = runs.recent(status=("running", "queued"), limit=None)
+        last_runs = runs.recent(status=FINISHED, limit=args.runs)
     finally:
         engine.dispose()
     now = datetime.now(UTC)
+    stale_after = _stale_seconds(args)
+
+    def stale(run: RunRecord) -> bool:
+        beat = run.heartbeat_at or run.started_at
+        return run.status == "running" and (
+            beat is None or (now - beat).total_seconds() > stale_after
+        )
+
     api_cooldowns = [
         state for state in apis if state.cooldown_until is not None and state.cooldown_until > now
     ]
@@ -328,6 +347,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                         for state in api_cooldowns
                         if state.cooldown_until is not None
                     ],
+                    "runs": run_counts,
+                    "running_runs": [{**run.as_json(), "stale": stale(run)} for run in running],
+                    "last_runs": [run.as_json() for run in last_runs],
                 }
             )
         )
@@ -353,7 +375,255 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  PDFs resolved and not downloaded: {undownloaded} "
             "(`scrapy crawl pdfs -a download=1` fetches them)"
         )
+    print(f"  runs: {_listed(run_counts) or 'none yet'}")
+    for run in running:
+        line = f"    {_run_line(run, now)}"
+        if stale(run):
+            line += "  STALE: killed? `scholarcrawl runs reap` marks it failed"
+        print(line)
+    if last_runs:
+        print(f"  last {len(last_runs)} finished runs:")
+        for run in last_runs:
+            print(f"    {_run_line(run, now)}")
     return 0
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def _progress_text(progress: dict[str, Any]) -> str:
+    """``pages 12 of 30 known, profiles 2 of 5`` (or the pdfs spider's rows)."""
+    parts = []
+    if "pages_known" in progress:
+        parts.append(f"pages {progress.get('pages_done', 0)} of {progress['pages_known']} known")
+    if "profiles" in progress:
+        parts.append(f"profiles {progress.get('profiles_done', 0)} of {progress['profiles']}")
+    if "rows_claimed" in progress:
+        parts.append(f"PDF rows {progress.get('rows_done', 0)} of {progress['rows_claimed']}")
+    return ", ".join(parts)
+
+
+def _counters_text(counters: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in counters.items() if value)
+
+
+def _run_line(run: Any, now: datetime) -> str:
+    when = run.started_at or run.created_at
+    line = (
+        f"{run.id}  {run.spider:<12} {run.status:<10} "
+        f"{when.isoformat(timespec='seconds')}  {_counters_text(run.counters) or '-'}"
+    )
+    if run.status == "running":
+        progress = _progress_text(run.progress)
+        line += f"  [{progress + '; ' if progress else ''}heartbeat {_age(run.heartbeat_at, now)}]"
+    if run.error and run.status != "completed":
+        line += f"  ({run.error})"
+    return line
+
+
+def _stale_seconds(args: argparse.Namespace) -> float:
+    if getattr(args, "stale_after", None) is not None:
+        return float(args.stale_after)
+    return float(_project_settings().getfloat("RUNS_STALE_AFTER_SECONDS", 300.0))
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from scholarcrawl.store.runs import RunNotFound, RunStore
+
+    engine = _read_engine(args)
+    runs = RunStore(engine)
+    now = datetime.now(UTC)
+    try:
+        if args.runs_command == "list":
+            records = runs.recent(status=args.status, spider=args.spider, limit=args.limit)
+            if args.json:
+                print(json.dumps([run.as_json() for run in records]))
+            elif not records:
+                print("no runs" + (f" with status {args.status}" if args.status else ""))
+            else:
+                for run in records:
+                    print(_run_line(run, now))
+            return 0
+        if args.runs_command == "show":
+            try:
+                run = runs.get(args.run_id)
+            except RunNotFound as exc:
+                print(f"scholarcrawl runs show: {exc.args[0]}", file=sys.stderr)
+                return 1
+            profiles = runs.scholars_of(run.id)
+            if args.json:
+                print(json.dumps({**run.as_json(), "scholars": [p.as_json() for p in profiles]}))
+                return 0
+            _print_run(run, profiles, now)
+            return 0
+        if args.runs_command == "for-scholar":
+            from scholarcrawl.scholar.urls import extract_scholar_id
+
+            scholar_id = extract_scholar_id(args.scholar_id)
+            if scholar_id is None:
+                print(
+                    f"scholarcrawl runs for-scholar: {args.scholar_id!r} is not a Scholar id "
+                    "(12 characters of A-Z a-z 0-9 _ -, or a profile URL with user=)",
+                    file=sys.stderr,
+                )
+                return 2
+            touched = runs.for_scholar(scholar_id, limit=args.limit)
+            if args.json:
+                print(json.dumps([entry.as_json() for entry in touched]))
+            elif not touched:
+                print(f"no run has touched {scholar_id}")
+            else:
+                for entry in touched:
+                    when = (
+                        entry.started_at.isoformat(timespec="seconds") if entry.started_at else "-"
+                    )
+                    print(
+                        f"{entry.run_id}  {entry.spider:<8} run {entry.run_status:<10} {when}  "
+                        f"{scholar_id}: {entry.scholar_status}"
+                        + (f" ({entry.reason})" if entry.reason else "")
+                        + f", {entry.pages_fetched} pages, {entry.rows_seen} rows"
+                    )
+            return 0
+        # reap
+        stale = _stale_seconds(args)
+        reaped = runs.reap(timedelta(seconds=stale))
+        if args.json:
+            print(json.dumps([run.as_json() for run in reaped]))
+        elif not reaped:
+            print(f"no running run has a heartbeat older than {stale:g} s")
+        else:
+            for run in reaped:
+                print(f"{run.id}  {run.spider}: marked failed ({run.error})")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _print_run(run: Any, profiles: Sequence[Any], now: datetime) -> None:
+    def moment(value: datetime | None) -> str:
+        return value.isoformat(timespec="seconds") if value else "-"
+
+    print(f"run {run.id}")
+    print(f"  spider:     {run.spider}")
+    print(f"  status:     {run.status}" + (f" ({run.error})" if run.error else ""))
+    print(f"  arguments:  {json.dumps(run.arguments)}")
+    if run.scrapyd_job_id:
+        print(f"  scrapyd job: {run.scrapyd_job_id}")
+    if run.node:
+        print(f"  node:       {run.node}")
+    print(f"  created:    {moment(run.created_at)}")
+    print(f"  started:    {moment(run.started_at)}")
+    print(f"  heartbeat:  {moment(run.heartbeat_at)} ({_age(run.heartbeat_at, now)})")
+    print(f"  finished:   {moment(run.finished_at)}")
+    print(f"  counters:   {_counters_text(run.counters) or 'none yet'}")
+    if run.progress:
+        print(f"  progress:   {_progress_text(run.progress)}")
+    for entry in profiles:
+        print(
+            f"  {entry.scholar_id}: {entry.status}"
+            + (f" ({entry.reason})" if entry.reason else "")
+            + f", {entry.pages_fetched} pages, {entry.rows_seen} rows"
+        )
+
+
+def _pairs(option: str, values: Sequence[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{option} {value!r} is not NAME=VALUE")
+        pairs[name.strip()] = rest
+    return pairs
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from scholarcrawl.schedule import JobRequest, ScheduleFailed, check_job, schedule_run, work_due
+    from scholarcrawl.scrapyd import ScrapydClient, ScrapydError, scrapyd_url
+
+    settings = _project_settings()
+    try:
+        arguments = _pairs("-a", args.argument)
+        extra_settings = _pairs("-s", args.set)
+        if args.ids or args.ids_file:
+            if args.ids:
+                arguments["ids"] = args.ids
+            if args.ids_file:
+                from scholarcrawl.spiders.scholar import read_ids_file
+
+                # read here: the file is on this machine, not on the scrapyd node
+                ids = read_ids_file(args.ids_file)
+                arguments["ids"] = ",".join(filter(None, [arguments.get("ids"), *ids]))
+            request = JobRequest("scholar", arguments, extra_settings)
+        elif args.due:
+            request = JobRequest("scholar", {"resume": "due", **arguments}, extra_settings)
+        else:
+            request = JobRequest("pdfs", arguments, extra_settings)
+        validated = check_job(request, settings)
+        client = ScrapydClient(
+            scrapyd_url(settings) if args.scrapyd is None else args.scrapyd,
+            auth=_scrapyd_auth(),
+            timeout=args.timeout,
+        )
+    except (ValueError, ScrapydError) as exc:
+        print(f"scholarcrawl schedule: {exc}", file=sys.stderr)
+        return 2
+    project = args.project or str(settings.get("SCRAPYD_PROJECT") or "scholarcrawl")
+    url = _database_url(args)
+    engine = make_engine(url)
+    try:
+        ensure_schema(engine, auto_migrate=settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE", True))
+        if args.due or args.pdfs:
+            due = work_due(engine, request.spider, validated)
+            what = "PDF rows" if args.pdfs else "continuation rows"
+            if not due:
+                message = f"nothing to schedule: no {what} are due"
+                print(json.dumps({"scheduled": False, "due": 0}) if args.json else message)
+                return 0
+        try:
+            scheduled = schedule_run(engine, client, project, request, validated)
+        except ScheduleFailed as exc:
+            print(f"scholarcrawl schedule: run {exc.run_id} failed, {exc}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"scheduled": False, "run_id": exc.run_id, "error": str(exc)}))
+            return 1
+    finally:
+        client.close()
+        engine.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "scheduled": True,
+                    "run_id": scheduled.run_id,
+                    "jobid": scheduled.jobid,
+                    "spider": scheduled.spider,
+                    "scrapyd": scheduled.url,
+                    "project": project,
+                }
+            )
+        )
+    else:
+        print(
+            f"run {scheduled.run_id} queued: {scheduled.spider} job {scheduled.jobid} on "
+            f"{scheduled.url} (`scholarcrawl runs show {scheduled.run_id}` follows it)"
+        )
+    return 0
+
+
+def _scrapyd_auth() -> Any:
+    from scholarcrawl.scrapyd import ScrapydAuth
+
+    return ScrapydAuth.from_environment()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -541,11 +811,84 @@ def build_parser() -> argparse.ArgumentParser:
     merges.set_defaults(func=cmd_merges)
 
     status = sub.add_parser(
-        "status", help="active cooldowns, continuation queue and PDF queue counts"
+        "status",
+        help="cooldowns, continuation and PDF queue counts, running runs' progress, last runs",
     )
     status.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    status.add_argument("--runs", type=int, default=5, help="how many finished runs (default 5)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    runs = sub.add_parser("runs", help="the runs: list, show, which runs touched a scholar, reap")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    runs_list = runs_sub.add_parser("list", help="the newest runs first")
+    runs_list.add_argument(
+        "--status", choices=("queued", "running", "completed", "failed", "cancelled")
+    )
+    runs_list.add_argument("--spider", help="only this spider's runs (scholar, pdfs, import_pages)")
+    runs_list.add_argument("--limit", type=int, default=20, help="at most N runs (default 20)")
+    runs_show = runs_sub.add_parser("show", help="one run: status, counters, progress, profiles")
+    runs_show.add_argument(
+        "run_id", metavar="ID", help="run id, a unique prefix of it, or a job id"
+    )
+    runs_for = runs_sub.add_parser("for-scholar", help="the runs that touched a scholar, and how")
+    runs_for.add_argument("scholar_id", metavar="ID", help="Scholar id or profile URL")
+    runs_for.add_argument("--limit", type=int, default=None, help="the newest N only")
+    runs_reap = runs_sub.add_parser(
+        "reap", help="mark failed the running runs whose heartbeat is stale (killed processes)"
+    )
+    runs_reap.add_argument(
+        "--stale-after",
+        type=float,
+        metavar="SECONDS",
+        help="heartbeat age that counts as dead (default: RUNS_STALE_AFTER_SECONDS, 300)",
+    )
+    for command in (runs_list, runs_show, runs_for, runs_reap):
+        command.add_argument(
+            "--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)"
+        )
+        command.add_argument("--json", action="store_true")
+    runs.set_defaults(func=cmd_runs)
+
+    schedule = sub.add_parser(
+        "schedule",
+        help="record a queued run, then schedule its scrapyd job (jobid = run id)",
+        description="Create the run (queued) and commit it, then call scrapyd's schedule.json "
+        "with jobid=<run id>. When scrapyd refuses or is down, the run is marked failed and the "
+        "command exits 1. --due and --pdfs schedule only when rows are due (for cron). "
+        "Credentials: SCRAPYD_USERNAME and SCRAPYD_PASSWORD in the environment.",
+    )
+    what = schedule.add_mutually_exclusive_group(required=True)
+    what.add_argument("--ids", help="scholar ids or profile URLs, comma-separated")
+    what.add_argument("--ids-file", help="a file of ids, one per line (read on this machine)")
+    what.add_argument(
+        "--due", action="store_true", help="a `scholar -a resume=due` job, if any profile is due"
+    )
+    what.add_argument("--pdfs", action="store_true", help="a `pdfs` job, if any PDF row is due")
+    schedule.add_argument(
+        "-a",
+        dest="argument",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a spider argument (repeatable): limit=N, max_seconds=S, dry_run=1, download=1, ...",
+    )
+    schedule.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Scrapy setting for the job (repeatable); never logged",
+    )
+    schedule.add_argument("--scrapyd", metavar="URL", help="default: SCRAPYD_URL, then the setting")
+    schedule.add_argument("--project", help="scrapyd project (default: SCRAPYD_PROJECT)")
+    schedule.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for scrapyd")
+    schedule.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    schedule.add_argument("--json", action="store_true")
+    schedule.set_defaults(func=cmd_schedule)
+
+    add_export_command(sub)
     return parser
 
 
