@@ -63,11 +63,6 @@ def test_an_unknown_spider_is_refused_with_scrapyds_message(
         scrapyd_server.schedule("nope")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scholarcrawl.store.db finds its Alembic scripts by file path, which does not exist "
-    "inside the deployed egg (a zip): every job that migrates fails under scrapyd",
-)
 def test_a_job_migrates_a_new_database_from_the_deployed_egg(
     scrapyd_server: ScrapydServer, tmp_path: Path
 ) -> None:
