@@ -25,6 +25,7 @@ from scholarcrawl.store.runs import (
     RunNotFound,
     RunStore,
 )
+from tests.store.test_repository import pub
 
 A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
 NODE = "worker-1:4242"
@@ -263,8 +264,15 @@ def test_migration_0005_keeps_earlier_runs_and_downgrades(database_url: str) -> 
             ),
             {"id": "00000000-0000-4000-8000-000000000001", "started": started},
         )
+    # a stored publication's citation history points at the run (a foreign key)
+    Repository(engine).upsert_publication(
+        pub(A, "A paper stored before runs were tracked"),
+        "00000000-0000-4000-8000-000000000001",
+    )
     command.upgrade(config, "0005")
     assert current_revision(engine) == "0005"
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM citation_snapshots")).scalar() == 1
     old = RunStore(engine).get("00000000-0000-4000-8000-000000000001")
     assert (old.status, old.counters, old.progress) == (COMPLETED, {}, {})
     assert abs((old.created_at - started).total_seconds()) < 1

@@ -14,12 +14,25 @@ if engine is None:  # `alembic` run by hand: fall back to the configured URL
     engine = make_engine(config.get_main_option("sqlalchemy.url") or resolve_database_url())
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations copy a table and drop the old one; with foreign keys on, SQLite
+        # refuses to drop a table other rows point at (citation_snapshots -> crawl_runs). The
+        # pragma only takes effect outside a transaction, so it is set before the migration.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+    if sqlite:
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if problems:
+            raise RuntimeError(f"the migration left rows with broken references: {problems[:5]}")
