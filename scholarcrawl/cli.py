@@ -879,7 +879,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a Scrapy setting for the job (repeatable); never logged",
+        help="a Scrapy setting for the job (repeatable); scrapyd shows job settings in its log "
+        "and listjobs.json, so secrets belong in scrapyd's environment",
     )
     schedule.add_argument("--scrapyd", metavar="URL", help="default: SCRAPYD_URL, then the setting")
     schedule.add_argument("--project", help="scrapyd project (default: SCRAPYD_PROJECT)")
