@@ -467,10 +467,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
             _print_run(run, profiles, now)
             return 0
         if args.runs_command == "for-scholar":
-            from scholarcrawl.scholar.urls import extract_scholar_id
+            from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id
 
             scholar_id = extract_scholar_id(args.scholar_id)
-            if scholar_id is None:
+            if not is_valid_scholar_id(scholar_id):
                 print(
                     f"scholarcrawl runs for-scholar: {args.scholar_id!r} is not a Scholar id "
                     "(12 characters of A-Z a-z 0-9 _ -, or a profile URL with user=)",
