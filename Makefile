@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/mypy
 
 .PHONY: test
-test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite, a real PostgreSQL, Chromium)
+test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite, a real PostgreSQL, scrapyd, Chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: demo

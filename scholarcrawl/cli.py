@@ -716,6 +716,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         scholars = repository.scholars()
         identifiers = repository.identifier_counts()
         pdf_counts = PdfQueue(repository.engine).counts()
+        from scholarcrawl.store.runs import RunStore
+
+        runs = RunStore(repository.engine).recent(limit=2)
     finally:
         repository.engine.dispose()
     print()
@@ -737,7 +740,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     listed = _listed(pdf_counts) or "empty"
     print(f"  PDF queue:     {listed} ({oa_requests} requests to the mock Unpaywall)")
     print(f"  pages fetched: {pages}")
+    for run in reversed(runs):
+        print(
+            f"  run:           {run.id} {run.spider} {run.status}; {_counters_text(run.counters)}"
+        )
     print(f"  database:      {database}")
+    print("  (`scholarcrawl status` and `scholarcrawl runs list` with --database sqlite:///…)")
     return 0
 
 

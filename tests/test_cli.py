@@ -131,6 +131,12 @@ def test_demo_crawls_three_profiles_and_prints_a_summary(tmp_path: Path) -> None
     assert resolved is not None, out
     assert int(resolved.group(1)) > 0 and int(resolved.group(2)) > 0
     assert f"database:      {database}" in out
+    # both runs recorded, in order, with their counters
+    crawl_run = re.search(r"run: +\S+ scholar completed; pages (\d+), items \d+", out)
+    pdf_run = re.search(r"run: +\S+ pdfs completed; .*pdfs_resolved (\d+)", out)
+    assert crawl_run is not None and pdf_run is not None, out
+    assert int(crawl_run.group(1)) == pages and int(pdf_run.group(1)) > 0
+    assert crawl_run.start() < pdf_run.start()
     for scholar_id in DEMO_IDS:
         assert scholar_id in out
     assert database.exists()
