@@ -20,6 +20,7 @@ OWN_PREFIXES = (
     "PDF_",
     "UNPAYWALL_",
     "SCRAPYD_",
+    "RUNS_",
 )
 
 
