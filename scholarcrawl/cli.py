@@ -3,15 +3,20 @@
     scholarcrawl db upgrade            create or migrate the database
     scholarcrawl db current            show the schema revision
     scholarcrawl replay --port 8000    serve generated Scholar-like profiles on 127.0.0.1, with
-                                       mock arXiv and Crossref APIs (prints ARXIV_API_URL=...
-                                       and CROSSREF_API_URL=... to point scholarcrawl at them)
-    scholarcrawl import FILE...        ingest saved profile pages
-    scholarcrawl demo                  replay server + crawl of three profiles into SQLite
+                                       mock arXiv, Crossref and Unpaywall APIs and publisher
+                                       pages (prints ARXIV_API_URL=..., CROSSREF_API_URL=... and
+                                       UNPAYWALL_API_URL=... to point scholarcrawl at them)
+    scholarcrawl import FILE... [-s NAME=VALUE]   ingest saved profile pages
+    scholarcrawl demo                  replay server, crawl of three profiles into SQLite, then
+                                       their open-access PDFs
     scholarcrawl summary [--json]      what the database holds
     scholarcrawl queue list [--json]   the continuation queue (unfinished profiles)
-    scholarcrawl status [--json]       cooldowns, queue counts, last runs, running runs' progress
+    scholarcrawl merges [--json]       publications merged into others, and why
+    scholarcrawl status [--json]       cooldowns, continuation and PDF queues, running runs'
+                                       progress, last runs
     scholarcrawl runs list|show ID|for-scholar ID|reap [--json]     the runs (crawl_runs)
-    scholarcrawl schedule --ids IDS | --due | --pdfs [-a NAME=VALUE] [--scrapyd URL]
+    scholarcrawl schedule --ids IDS | --ids-file FILE | --due | --pdfs [-a NAME=VALUE]
+                          [-s NAME=VALUE] [--scrapyd URL]
                                        a queued run, then its scrapyd job (docs/runs.md)
     scholarcrawl export --format jsonl|csv|bibtex [--scholar ID]   full publication records
 
