@@ -46,6 +46,7 @@ from scholarcrawl.store.db import (
     make_engine,
     redact_url,
     resolve_database_url,
+    sqlite_file_missing,
     upgrade,
 )
 from scholarcrawl.store.pdfqueue import PdfQueue
@@ -185,6 +186,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def _read_engine(args: argparse.Namespace) -> Any:
     """An engine on a database at the current schema, or a DatabaseError saying what to do."""
     url = _database_url(args)
+    if sqlite_file_missing(url):  # connecting would create an empty file
+        raise DatabaseError(
+            f"there is no database at {redact_url(url)}: a crawl creates it, or run "
+            "`scholarcrawl db upgrade`"
+        )
     engine = make_engine(url)
     current = current_revision(engine)
     if current != head_revision():
@@ -443,6 +449,7 @@ def _stale_seconds(args: argparse.Namespace) -> float:
 def cmd_runs(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
+    from scholarcrawl.scrapyd import ScrapydError
     from scholarcrawl.store.runs import RunNotFound, RunStore
 
     engine = _read_engine(args)
@@ -460,11 +467,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                     print(_run_line(run, now))
             return 0
         if args.runs_command == "show":
-            try:
-                run = runs.get(args.run_id)
-            except RunNotFound as exc:
-                print(f"scholarcrawl runs show: {exc.args[0]}", file=sys.stderr)
-                return 1
+            run = runs.get(args.run_id)
             profiles = runs.scholars_of(run.id)
             if args.json:
                 print(json.dumps({**run.as_json(), "scholars": [p.as_json() for p in profiles]}))
@@ -499,19 +502,58 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         + f", {entry.pages_fetched} pages, {entry.rows_seen} rows"
                     )
             return 0
+        if args.runs_command == "cancel":
+            from scholarcrawl.schedule import cancel_run
+
+            with _scrapyd_client(args) as client:
+                print(cancel_run(engine, client, _scrapyd_project(args), args.run_id))
+            return 0
         # reap
         stale = _stale_seconds(args)
         reaped = runs.reap(timedelta(seconds=stale))
+        settled: list[tuple[str, str]] = []
+        if args.scrapyd is not None:
+            from scholarcrawl.schedule import settle_queued
+
+            with _scrapyd_client(args) as client:
+                settled = settle_queued(engine, client, _scrapyd_project(args))
         if args.json:
-            print(json.dumps([run.as_json() for run in reaped]))
-        elif not reaped:
+            print(
+                json.dumps(
+                    [run.as_json() for run in reaped]
+                    + [runs.get(run_id).as_json() for run_id, _ in settled]
+                )
+            )
+            return 0
+        if not reaped:
             print(f"no running run has a heartbeat older than {stale:g} s")
-        else:
-            for run in reaped:
-                print(f"{run.id}  {run.spider}: marked failed ({run.error})")
+        for run in reaped:
+            print(f"{run.id}  {run.spider}: marked failed ({run.error})")
+        if args.scrapyd is not None and not settled:
+            print("no queued run waits for a job that scrapyd has finished or forgotten")
+        for run_id, why in settled:
+            print(f"{run_id}  queued run marked failed: {why}")
         return 0
+    except RunNotFound as exc:
+        print(f"scholarcrawl runs {args.runs_command}: {exc.args[0]}", file=sys.stderr)
+        return 1
+    except ScrapydError as exc:
+        print(f"scholarcrawl runs {args.runs_command}: {exc}", file=sys.stderr)
+        return 1
     finally:
         engine.dispose()
+
+
+def _scrapyd_client(args: argparse.Namespace) -> Any:
+    """The client of ``--scrapyd URL`` (an empty URL: ``SCRAPYD_URL``, then the setting)."""
+    from scholarcrawl.scrapyd import ScrapydAuth, ScrapydClient, scrapyd_url
+
+    url = args.scrapyd or scrapyd_url(_project_settings())
+    return ScrapydClient(url, auth=ScrapydAuth.from_environment(), timeout=args.timeout)
+
+
+def _scrapyd_project(args: argparse.Namespace) -> str:
+    return str(args.project or _project_settings().get("SCRAPYD_PROJECT") or "scholarcrawl")
 
 
 def _print_run(run: Any, profiles: Sequence[Any], now: datetime) -> None:
@@ -553,36 +595,36 @@ def _pairs(option: str, values: Sequence[str]) -> dict[str, str]:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     from scholarcrawl.schedule import JobRequest, ScheduleFailed, check_job, schedule_run, work_due
-    from scholarcrawl.scrapyd import ScrapydClient, ScrapydError, scrapyd_url
+    from scholarcrawl.scrapyd import RESERVED_ARGUMENTS, ScrapydError
 
     settings = _project_settings()
     try:
         arguments = _pairs("-a", args.argument)
         extra_settings = _pairs("-s", args.set)
-        if args.ids or args.ids_file:
-            if args.ids:
-                arguments["ids"] = args.ids
-            if args.ids_file:
-                from scholarcrawl.spiders.scholar import read_ids_file
+        given = sorted(set(arguments) & {*RESERVED_ARGUMENTS, "ids", "ids_file", "resume"})
+        if given:
+            raise ValueError(
+                f"-a {', '.join(given)}: give ids with --ids or --ids-file and resume with "
+                "--due; scrapyd takes the others for itself"
+            )
+        if args.ids:
+            request = JobRequest("scholar", {**arguments, "ids": args.ids}, extra_settings)
+        elif args.ids_file:
+            from scholarcrawl.spiders.scholar import read_ids_file
 
-                # read here: the file is on this machine, not on the scrapyd node
-                ids = read_ids_file(args.ids_file)
-                arguments["ids"] = ",".join(filter(None, [arguments.get("ids"), *ids]))
-            request = JobRequest("scholar", arguments, extra_settings)
+            # read here: the file is on this machine, not on the scrapyd node
+            ids = ",".join(read_ids_file(args.ids_file))
+            request = JobRequest("scholar", {**arguments, "ids": ids}, extra_settings)
         elif args.due:
-            request = JobRequest("scholar", {"resume": "due", **arguments}, extra_settings)
+            request = JobRequest("scholar", {**arguments, "resume": "due"}, extra_settings)
         else:
             request = JobRequest("pdfs", arguments, extra_settings)
         validated = check_job(request, settings)
-        client = ScrapydClient(
-            scrapyd_url(settings) if args.scrapyd is None else args.scrapyd,
-            auth=_scrapyd_auth(),
-            timeout=args.timeout,
-        )
+        client = _scrapyd_client(args)
     except (ValueError, ScrapydError) as exc:
         print(f"scholarcrawl schedule: {exc}", file=sys.stderr)
         return 2
-    project = args.project or str(settings.get("SCRAPYD_PROJECT") or "scholarcrawl")
+    project = _scrapyd_project(args)
     url = _database_url(args)
     engine = make_engine(url)
     try:
@@ -623,12 +665,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             f"{scheduled.url} (`scholarcrawl runs show {scheduled.run_id}` follows it)"
         )
     return 0
-
-
-def _scrapyd_auth() -> Any:
-    from scholarcrawl.scrapyd import ScrapydAuth
-
-    return ScrapydAuth.from_environment()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -832,7 +868,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    runs = sub.add_parser("runs", help="the runs: list, show, which runs touched a scholar, reap")
+    runs = sub.add_parser(
+        "runs", help="the runs: list, show, which runs touched a scholar, reap, cancel"
+    )
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     runs_list = runs_sub.add_parser("list", help="the newest runs first")
     runs_list.add_argument(
@@ -851,12 +889,28 @@ def build_parser() -> argparse.ArgumentParser:
         "reap", help="mark failed the running runs whose heartbeat is stale (killed processes)"
     )
     runs_reap.add_argument(
+        "--scrapyd",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="also fail the queued runs whose job scrapyd has finished or does not know "
+        "(URL default: SCRAPYD_URL)",
+    )
+    runs_cancel = runs_sub.add_parser(
+        "cancel", help="cancel a run's scrapyd job (a pending one's run is marked cancelled)"
+    )
+    runs_cancel.add_argument("run_id", metavar="ID", help="run id or a unique prefix of it")
+    runs_cancel.add_argument("--scrapyd", metavar="URL", help="default: SCRAPYD_URL")
+    for command in (runs_reap, runs_cancel):
+        command.add_argument("--project", help="scrapyd project (default: SCRAPYD_PROJECT)")
+        command.add_argument("--timeout", type=float, default=10.0, help="seconds for scrapyd")
+    runs_reap.add_argument(
         "--stale-after",
         type=float,
         metavar="SECONDS",
         help="heartbeat age that counts as dead (default: RUNS_STALE_AFTER_SECONDS, 300)",
     )
-    for command in (runs_list, runs_show, runs_for, runs_reap):
+    for command in (runs_list, runs_show, runs_for, runs_reap, runs_cancel):
         command.add_argument(
             "--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)"
         )

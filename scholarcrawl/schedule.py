@@ -7,6 +7,8 @@ The job's :class:`~scholarcrawl.extensions.runs.RunTracker` takes the queued row
 
 :func:`work_due` says whether there is anything for a ``resume=due`` or a ``pdfs`` job to do,
 so that cron can call ``scholarcrawl schedule --due`` (or ``--pdfs``) every few minutes.
+:func:`settle_queued` fails the queued runs whose jobs will never start them, and
+:func:`cancel_run` cancels a run's job.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from scrapy.settings import BaseSettings
@@ -23,7 +26,8 @@ from sqlalchemy import Engine
 from scholarcrawl.scrapyd import ScrapydClient, ScrapydError
 from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.queue import ContinuationQueue
-from scholarcrawl.store.runs import RunStore
+from scholarcrawl.store.repository import utcnow
+from scholarcrawl.store.runs import QUEUED, RunStore
 
 
 class ScheduleFailed(RuntimeError):
@@ -103,3 +107,54 @@ def work_due(engine: Engine, spider: str, arguments: Mapping[str, Any]) -> int:
     if spider == "pdfs":
         return PdfQueue(engine).due_count(download=bool(arguments.get("download")))
     return len(ContinuationQueue(engine).due())
+
+
+def settle_queued(
+    engine: Engine, client: ScrapydClient, project: str, *, min_age_seconds: float = 60.0
+) -> list[tuple[str, str]]:
+    """Fail the queued runs whose scrapyd job will never start them; (run id, why) of each.
+
+    A job that scrapyd reports ``finished`` while its run is still queued died before the
+    spider opened (its log says why); one scrapyd does not know was lost (scrapyd forgets
+    finished jobs when it restarts, and a job cancelled while pending). Pending and running
+    jobs are left alone, and so are runs queued less than ``min_age_seconds`` ago, whose
+    ``schedule.json`` may still be on its way. Raises :class:`ScrapydError` when scrapyd
+    cannot be asked.
+    """
+    runs = RunStore(engine)
+    settled = []
+    young = utcnow() - timedelta(seconds=min_age_seconds)
+    for run in runs.recent(status=QUEUED, limit=None):
+        if run.created_at > young:
+            continue
+        state = client.job_status(project, run.id)
+        if state in ("pending", "running"):
+            continue
+        if state == "finished":
+            why = (
+                "its scrapyd job finished without starting the run "
+                f"(the job's log on {client.url} says why)"
+            )
+        else:
+            why = f"scrapyd at {client.url} does not know its job (cancelled, or scrapyd restarted)"
+        if runs.fail_queued(run.id, why):
+            settled.append((run.id, why))
+    return settled
+
+
+def cancel_run(engine: Engine, client: ScrapydClient, project: str, run_id: str) -> str:
+    """Cancel a run's scrapyd job; what happened, in words.
+
+    A pending job's run is marked ``cancelled`` here; a running job is sent SIGINT by scrapyd
+    and its run tracker records ``cancelled`` when the crawl closes.
+    """
+    runs = RunStore(engine)
+    run = runs.get(run_id)
+    job = run.scrapyd_job_id or run.id
+    before = client.cancel(project, job)
+    if before == "pending":
+        runs.cancel_queued(run.id, "cancelled in scrapyd before it started")
+        return f"run {run.id} cancelled before it started"
+    if before == "running":
+        return f"run {run.id}: scrapyd stops its job; the run records `cancelled` when it closes"
+    return f"run {run.id} is {run.status}: scrapyd had no pending or running job {job}"

@@ -13,9 +13,11 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 import responses
+import sqlalchemy as sa
 
 from scholarcrawl.cli import main
 from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.models import CrawlRun
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.repository import utcnow
 from scholarcrawl.store.runs import RunRecord, RunStore
@@ -230,3 +232,124 @@ def test_pdfs_schedules_only_when_pdf_rows_are_due(
     assert ("download", "1") in form(call) and ("limit", "10") in form(call)
     pdfs = [run for run in runs_of(database_url) if run.spider == "pdfs"]
     assert [(run.status, run.arguments["download"]) for run in pdfs] == [("queued", True)]
+
+
+@responses.activate
+def test_arguments_scrapyd_or_the_options_own_are_refused_before_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    url = f"sqlite:///{database}"
+    for argument in ("_job=x", "jobid=x", "ids=BBBBBBBBBBBJ", "resume=due"):
+        assert schedule(url, "--ids", A, "-a", argument) == 2
+        name = argument.split("=")[0]
+        assert f"-a {name}: give ids with --ids" in capsys.readouterr().err
+    assert schedule(url, "--due", "-a", "resume=other") == 2
+    assert len(responses.calls) == 0 and not database.exists()
+
+
+def by_job(calls: Any) -> set[str]:
+    return {dict(parse_qsl(str(call.request.url).split("?", 1)[1]))["job"] for call in calls}
+
+
+def _status(states: dict[str, str | None]) -> Any:
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        job = dict(parse_qsl(str(request.url).split("?", 1)[1]))["job"]
+        state = states[job]
+        body = (
+            {"status": "ok", "currstate": state} if state else {"status": "ok", "currstate": None}
+        )
+        return 200, {}, json.dumps(body)
+
+    return answer
+
+
+@responses.activate
+def test_reap_with_scrapyd_fails_queued_runs_whose_jobs_will_never_start_them(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    runs = RunStore(engine)
+    waiting, died, lost, just_made = (runs.create("scholar", {}) for _ in range(4))
+    with engine.begin() as connection:  # all but the last were scheduled a while ago
+        connection.execute(
+            sa.update(CrawlRun)
+            .where(CrawlRun.id != just_made)
+            .values(created_at=utcnow() - timedelta(minutes=5))
+        )
+    engine.dispose()
+    states = {waiting: "pending", died: "finished", lost: None}
+    responses.add_callback(responses.GET, f"{SCRAPYD}/status.json", callback=_status(states))
+
+    assert main(["runs", "reap", "--scrapyd", SCRAPYD, "--database", database_url]) == 0
+    # a run queued a moment ago may not have reached scrapyd yet: not asked about
+    assert by_job(responses.calls) == {waiting, died, lost}
+
+    out = capsys.readouterr().out
+    by_id = {run.id: run for run in runs_of(database_url)}
+    assert (by_id[waiting].status, by_id[just_made].status) == ("queued", "queued")
+    assert by_id[died].status == "failed"
+    assert "finished without starting the run" in str(by_id[died].error)
+    assert by_id[lost].status == "failed"
+    assert "does not know its job" in str(by_id[lost].error)
+    assert f"{died}  queued run marked failed" in out and waiting not in out
+
+
+def test_reap_with_scrapyd_down_says_so_after_reaping_what_it_can(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    RunStore(engine).create("scholar", {})
+    with engine.begin() as connection:
+        connection.execute(sa.update(CrawlRun).values(created_at=utcnow() - timedelta(hours=1)))
+    engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    assert main(["runs", "reap", "--scrapyd", closed, "--database", url]) == 1
+    assert "cannot reach scrapyd" in capsys.readouterr().err
+    assert [run.status for run in runs_of(url)] == ["queued"]
+
+
+@responses.activate
+def test_cancel_marks_a_pending_jobs_run_cancelled_and_leaves_a_running_one_to_its_tracker(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    runs = RunStore(engine)
+    pending = runs.create("scholar", {})
+    running = runs.create("scholar", {})
+    runs.begin("scholar", {}, node="n:1", scrapyd_job_id=running)
+    engine.dispose()
+    responses.post(f"{SCRAPYD}/cancel.json", json={"status": "ok", "prevstate": "pending"})
+    responses.post(f"{SCRAPYD}/cancel.json", json={"status": "ok", "prevstate": "running"})
+
+    cancel = ["runs", "cancel", "--scrapyd", SCRAPYD, "--database", database_url]
+    assert main([*cancel, pending[:8]]) == 0
+    assert main([*cancel, running]) == 0
+
+    out = capsys.readouterr().out
+    assert f"run {pending} cancelled before it started" in out
+    assert f"run {running}: scrapyd stops its job" in out
+    assert [dict(parse_qsl(call.request.body))["job"] for call in responses.calls] == [
+        pending,
+        running,
+    ]
+    by_id = {run.id: run for run in runs_of(database_url)}
+    assert (by_id[pending].status, by_id[running].status) == ("cancelled", "running")
+    assert main([*cancel, "ffffffff"]) == 1
+    assert "no run 'ffffffff'" in capsys.readouterr().err
+
+
+def test_read_only_commands_never_create_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "missing.sqlite3"
+    for command in (["status"], ["runs", "list"], ["queue", "list"]):
+        assert main([*command, "--database", f"sqlite:///{database}"]) == 1
+        assert "there is no database at" in capsys.readouterr().err
+    assert not database.exists()

@@ -22,7 +22,7 @@ from scholarcrawl.items import profile_item_from, publication_item_from
 from scholarcrawl.scholar.model import ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 from scholarcrawl.scholar.urls import is_valid_scholar_id
-from scholarcrawl.spiders.scholar import SpiderArgumentError
+from scholarcrawl.spiders.scholar import SpiderArgumentError, refuse_unknown
 from scholarcrawl.stats import stat_key
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class ImportPagesSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        refuse_unknown(cls.name, arguments, ("files",))
         raw = [part.strip() for part in str(arguments.get("files") or "").split(",")]
         paths = [Path(part).expanduser().resolve() for part in raw if part]
         if not paths:

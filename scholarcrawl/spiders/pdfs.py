@@ -67,7 +67,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
         self.limit: int | None = self.arguments["limit"]
         self.max_seconds: float | None = self.arguments["max_seconds"]
         self.download: bool = self.arguments["download"]
-        self.run_id: str | None = None  # set by the store pipeline
+        self.run_id: str | None = None  # set by the run tracker when the spider opens
         self.owner = make_owner()
         self.queue: PdfQueue | None = None
         self._engine: Engine | None = None

@@ -265,7 +265,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self.progress = RunProgress()
         for scholar_id in self.scholar_ids:
             self.progress.add(scholar_id)
-        self.run_id: str | None = None  # set by the store pipeline when it opens the run
+        self.run_id: str | None = None  # set by the run tracker when the spider opens
         self.ledger: Ledger | None = None
         self.cooldowns: CooldownStore | None = None
         self._engine: Engine | None = None

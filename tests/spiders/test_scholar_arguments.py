@@ -169,3 +169,28 @@ def test_bad_api_and_matching_settings_stop_the_crawl_before_any_request() -> No
     project.setmodule(settings_module)
     project.setdict({"IDENTIFIERS_ENABLED": False, "ARXIV_API_URL": "x"}, priority="cmdline")
     ScholarSpider.check_settings(project)
+
+
+def test_every_spider_accepts_scrapyds_job_id_and_refuses_unknown_arguments(
+    tmp_path: Path,
+) -> None:
+    from scholarcrawl.spiders.importer import ImportPagesSpider
+    from scholarcrawl.spiders.pdfs import PdfsSpider
+
+    page = tmp_path / "page.html"
+    page.write_text("<html></html>", encoding="utf-8")
+    job = {"_job": "0b6f2c1e-5a7d-4c39-9f0e-2d1c3b4a5e6f"}
+    assert ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", **job})["scholar_ids"] == [
+        "RxmmtT8AAAAJ"
+    ]
+    assert PdfsSpider.check_arguments({"limit": "3", **job})["limit"] == 3
+    assert ImportPagesSpider.check_arguments({"files": str(page), **job})["files"] == [str(page)]
+    for spider, arguments in (
+        (ScholarSpider, {"ids": "RxmmtT8AAAAJ"}),
+        (PdfsSpider, {}),
+        (ImportPagesSpider, {"files": str(page)}),
+    ):
+        with pytest.raises(
+            SpiderArgumentError, match=f"unknown argument dry_runn: the {spider.name}"
+        ):
+            spider.check_arguments({**arguments, "dry_runn": "1"})
