@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scholarcrawl.events import log_event
 from scholarcrawl.store.models import ContinuationEntry, Cooldown
-from scholarcrawl.store.repository import utcnow
+from scholarcrawl.store.repository import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def _utc_in(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _utc_out(value: datetime) -> datetime:
-    # SQLite stores UTC wall time without a zone and returns naive datetimes.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+_utc_out = as_utc  # SQLite stores UTC wall time without a zone and returns naive datetimes
 
 
 def _utc_out_opt(value: datetime | None) -> datetime | None:

@@ -841,7 +841,7 @@ class Repository:
                     merge.reason,
                     dict(merge.evidence or {}),
                     merge.run_id,
-                    _aware(merge.merged_at),
+                    as_utc(merge.merged_at),
                 )
                 for merge, title in session.execute(query)
             ]
@@ -933,8 +933,8 @@ def _self_identity(identifiers: Sequence[Mapping[str, Any]]) -> list[tuple[str, 
     ]
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite gives back UTC wall time without a zone
+def as_utc(value: datetime) -> datetime:
+    """A stored datetime as aware UTC (SQLite gives back UTC wall time without a zone)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -17,14 +17,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scholarcrawl.store.models import CrawlRun, RunScholar
-from scholarcrawl.store.repository import utcnow
+from scholarcrawl.store.repository import as_utc, utcnow
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -40,10 +40,16 @@ class RunNotFound(LookupError):
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    # SQLite gives back UTC wall time without a zone
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else as_utc(value)
+
+
+def _json_ready(record: Any) -> dict[str, Any]:
+    """A record's fields, datetimes in ISO 8601."""
+    values: dict[str, Any] = {}
+    for name in record.__slots__:
+        value = getattr(record, name)
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    return values
 
 
 def is_uuid(value: str) -> bool:
@@ -93,11 +99,7 @@ class RunRecord:
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready, for ``--json`` output."""
-        values: dict[str, Any] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            values[name] = value.isoformat() if isinstance(value, datetime) else value
-        return values
+        return _json_ready(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +117,8 @@ class ScholarRun:
     updated_at: datetime
 
     def as_json(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            values[name] = value.isoformat() if isinstance(value, datetime) else value
-        return values
+        """JSON-ready, for ``--json`` output."""
+        return _json_ready(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +132,8 @@ class RunProfile:
     rows_seen: int
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        """JSON-ready, for ``--json`` output."""
+        return _json_ready(self)
 
 
 @dataclass(frozen=True, slots=True)
