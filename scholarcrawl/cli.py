@@ -475,15 +475,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
             _print_run(run, profiles, now)
             return 0
         if args.runs_command == "for-scholar":
-            from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id
+            from scholarcrawl.scholar.urls import checked_scholar_id
 
-            scholar_id = extract_scholar_id(args.scholar_id)
-            if not is_valid_scholar_id(scholar_id):
-                print(
-                    f"scholarcrawl runs for-scholar: {args.scholar_id!r} is not a Scholar id "
-                    "(12 characters of A-Z a-z 0-9 _ -, or a profile URL with user=)",
-                    file=sys.stderr,
-                )
+            try:
+                scholar_id = checked_scholar_id(args.scholar_id)
+            except ValueError as exc:
+                print(f"scholarcrawl runs for-scholar: {exc}", file=sys.stderr)
                 return 2
             touched = runs.for_scholar(scholar_id, limit=args.limit)
             if args.json:
@@ -790,13 +787,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scholarcrawl", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="create, migrate or inspect the database schema")
     db.add_argument("db_command", choices=("upgrade", "current"))
-    db.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(db)
     db.set_defaults(func=cmd_db)
 
     replay = sub.add_parser(
@@ -826,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = sub.add_parser("import", help="ingest saved Scholar profile pages")
     importer.add_argument("files", nargs="+", metavar="FILE")
-    importer.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(importer)
     importer.add_argument(
         "-s",
         "--set",
@@ -842,20 +843,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     summary = sub.add_parser("summary", help="what the database holds")
-    summary.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(summary)
     summary.add_argument("--json", action="store_true")
     summary.set_defaults(func=cmd_summary)
 
     queue = sub.add_parser("queue", help="the continuation queue")
     queue.add_argument("queue_command", choices=("list",))
     queue.add_argument("--status", choices=("queued", "claimed", "done", "abandoned"))
-    queue.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(queue)
     queue.add_argument("--json", action="store_true")
     queue.set_defaults(func=cmd_queue)
 
     merges = sub.add_parser("merges", help="publications merged into others, and why")
     merges.add_argument("--limit", type=int, default=None, help="the newest N only")
-    merges.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(merges)
     merges.add_argument("--json", action="store_true")
     merges.set_defaults(func=cmd_merges)
 
@@ -863,7 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="cooldowns, continuation and PDF queue counts, running runs' progress, last runs",
     )
-    status.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(status)
     status.add_argument("--runs", type=int, default=5, help="how many finished runs (default 5)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
@@ -911,9 +912,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="heartbeat age that counts as dead (default: RUNS_STALE_AFTER_SECONDS, 300)",
     )
     for command in (runs_list, runs_show, runs_for, runs_reap, runs_cancel):
-        command.add_argument(
-            "--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)"
-        )
+        _add_database(command)
         command.add_argument("--json", action="store_true")
     runs.set_defaults(func=cmd_runs)
 
@@ -952,7 +951,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--scrapyd", metavar="URL", help="default: SCRAPYD_URL, then the setting")
     schedule.add_argument("--project", help="scrapyd project (default: SCRAPYD_PROJECT)")
     schedule.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for scrapyd")
-    schedule.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
+    _add_database(schedule)
     schedule.add_argument("--json", action="store_true")
     schedule.set_defaults(func=cmd_schedule)
 

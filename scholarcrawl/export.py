@@ -33,7 +33,7 @@ from pylatexenc.latexencode import (
 
 from scholarcrawl.fingerprint import first_author_surname, normalise_title
 from scholarcrawl.pdfstore import PdfStore
-from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id
+from scholarcrawl.scholar.urls import checked_scholar_id
 from scholarcrawl.store.export import Exporter, ExportRecord
 from scholarcrawl.store.pdfqueue import DONE
 
@@ -512,13 +512,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     scholar_id: str | None = None
     if args.scholar is not None:
-        scholar_id = extract_scholar_id(args.scholar)
-        if not is_valid_scholar_id(scholar_id):
-            print(
-                f"scholarcrawl export: --scholar {args.scholar!r} is not a Scholar id "
-                "(12 characters of A-Z, a-z, 0-9, _ and -)",
-                file=sys.stderr,
-            )
+        try:
+            scholar_id = checked_scholar_id(args.scholar)
+        except ValueError as exc:
+            print(f"scholarcrawl export: --scholar {exc}", file=sys.stderr)
             return 2
     write = WRITERS[args.format]
     engine = _read_engine(args)

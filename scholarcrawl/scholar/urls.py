@@ -28,6 +28,18 @@ def is_valid_scholar_id(value: str) -> bool:
     return bool(SCHOLAR_ID_RE.match(value))
 
 
+#: What a Scholar id looks like, for error messages.
+SCHOLAR_ID_HINT = "a Scholar id is 12 characters of A-Z a-z 0-9 _ -, or a profile URL with user="
+
+
+def checked_scholar_id(value: str) -> str:
+    """The scholar id in ``value`` (a bare id or a profile URL), or ValueError saying why not."""
+    scholar_id = extract_scholar_id(value)
+    if not is_valid_scholar_id(scholar_id):
+        raise ValueError(f"{value.strip()!r} is not a Scholar id ({SCHOLAR_ID_HINT})")
+    return scholar_id
+
+
 def profile_url(
     base_url: str,
     scholar_id: str,

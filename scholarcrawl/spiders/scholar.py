@@ -50,7 +50,12 @@ from scholarcrawl.progress import RunProgress
 from scholarcrawl.scholar import blocks
 from scholarcrawl.scholar.model import ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
-from scholarcrawl.scholar.urls import extract_scholar_id, is_valid_scholar_id, profile_url
+from scholarcrawl.scholar.urls import (
+    SCHOLAR_ID_HINT,
+    extract_scholar_id,
+    is_valid_scholar_id,
+    profile_url,
+)
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url, sqlite_file_missing
@@ -177,8 +182,7 @@ def parse_ids(
     if invalid:
         listed = ", ".join(repr(entry) for entry in invalid)
         raise SpiderArgumentError(
-            f"invalid Scholar id{'s' if len(invalid) > 1 else ''}: {listed} "
-            "(a Scholar id is 12 characters of A-Z a-z 0-9 _ -, or a profile URL with user=)"
+            f"invalid Scholar id{'s' if len(invalid) > 1 else ''}: {listed} ({SCHOLAR_ID_HINT})"
         )
     return valid
 
