@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +13,7 @@ from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.repository import Repository
 from scholarcrawl.store.runs import RunRecord, RunStore
-from tests.conftest import REPO_ROOT
-from tests.support.crawl import FAST
+from tests.support.crawl import FAST, run_cli
 from tests.support.scrapyd import ScrapydServer
 
 pytestmark = pytest.mark.slow
@@ -28,17 +25,6 @@ SPEC = CorpusSpec(seed=5, sizes=(130, 20), shared_per_pair=1)
 def replay() -> Iterator[ReplayServer]:
     with ReplayServer(Corpus(SPEC)) as server:
         yield server
-
-
-def scholarcrawl(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scholarcrawl.cli", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def schedule(
@@ -54,7 +40,7 @@ def schedule(
     command = ["schedule", *arguments, "--scrapyd", scrapyd.url, "--database", url, "--json"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
-    result = scholarcrawl(*command)
+    result = run_cli(*command)
     assert result.returncode == 0, result.stderr
     answer: dict[str, object] = json.loads(result.stdout)
     return answer
@@ -94,7 +80,7 @@ def test_a_scheduled_crawl_runs_on_scrapyd_and_completes_its_run(
     assert counts["authorships"] == 150
     assert [(entry.run_id, entry.scholar_status) for entry in touched] == [(run_id, "complete")]
 
-    shown = scholarcrawl("runs", "show", run_id[:8], "--database", database_url, "--json")
+    shown = run_cli("runs", "show", run_id[:8], "--database", database_url, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "completed"
 
@@ -119,7 +105,7 @@ def test_limits_and_dry_runs_work_the_same_under_scrapyd(
     )
     run = finished_run(scrapyd_server, url, "scholar", str(limited["run_id"]))
     assert (run.status, run.counters["pages"]) == ("completed", 1)
-    due = scholarcrawl("queue", "list", "--database", url, "--json")
+    due = run_cli("queue", "list", "--database", url, "--json")
     [entry] = json.loads(due.stdout)
     assert (entry["scholar_id"], entry["cstart"], entry["reason"]) == (
         replay.corpus.ids[0],
@@ -131,7 +117,7 @@ def test_limits_and_dry_runs_work_the_same_under_scrapyd(
     resumed = schedule(scrapyd_server, replay, url, "--due", "-a", "limit=5")
     run = finished_run(scrapyd_server, url, "scholar", str(resumed["run_id"]))
     assert (run.status, run.arguments["resume"], run.counters["pages"]) == ("completed", "due", 1)
-    nothing = scholarcrawl("schedule", "--due", "--scrapyd", scrapyd_server.url, "--database", url)
+    nothing = run_cli("schedule", "--due", "--scrapyd", scrapyd_server.url, "--database", url)
     assert nothing.returncode == 0 and "nothing to schedule" in nothing.stdout
 
 

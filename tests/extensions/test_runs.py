@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine, upgrade
 from scholarcrawl.store.models import CitationSnapshot
 from scholarcrawl.store.runs import RunRecord, RunStore
-from tests.support.crawl import REPO_ROOT, run_scrapy, start_scrapy
+from tests.support.crawl import run_cli, run_scrapy, start_scrapy
 
 # Three profiles: 250 publications (three pages), 40 and 12.
 SPEC = CorpusSpec(seed=11, sizes=(250, 40, 12), shared_per_pair=1)
@@ -262,9 +261,9 @@ def test_killed_runs_are_reaped_by_the_cli_and_by_the_next_run(
         time.sleep(1.2)  # its heartbeat goes stale
         if n == 0:
             # a fresh heartbeat limit finds nothing; the run's own limit reaps it
-            fresh = cli("runs", "reap", "--stale-after", "600", "--database", url)
+            fresh = run_cli("runs", "reap", "--stale-after", "600", "--database", url)
             assert "no running run has a heartbeat older than 600 s" in fresh.stdout
-            reaped = cli("runs", "reap", "--stale-after", "1", "--database", url, "--json")
+            reaped = run_cli("runs", "reap", "--stale-after", "1", "--database", url, "--json")
             assert reaped.returncode == 0, reaped.stderr
             [record] = json.loads(reaped.stdout)
             assert (record["id"], record["status"]) == (killed[0], "failed")
@@ -384,14 +383,3 @@ def test_a_dry_run_is_recorded_only_in_a_database_that_already_exists(
     assert (run.status, run.arguments["dry_run"], run.counters["pages"]) == ("completed", True, 0)
     assert run.progress["pages_done"] == 0
     assert not [r for r in replay.requests if r.path.startswith("/citations")]
-
-
-def cli(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scholarcrawl.cli", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )

@@ -84,3 +84,15 @@ def run_scrapy(
         timeout=timeout,
         check=False,
     )
+
+
+def run_cli(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``scholarcrawl ARGUMENTS`` in a subprocess, as an operator or cron would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "scholarcrawl.cli", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
