@@ -14,7 +14,10 @@
     scholarcrawl merges [--json]       publications merged into others, and why
     scholarcrawl status [--json]       cooldowns, continuation and PDF queues, running runs'
                                        progress, last runs
-    scholarcrawl runs list|show ID|for-scholar ID|reap [--json]     the runs (crawl_runs)
+    scholarcrawl runs list|show ID|for-scholar ID|reap [--scrapyd]|cancel ID [--json]
+                                       the runs (crawl_runs); reap --scrapyd also fails queued
+                                       runs whose scrapyd job will never start; cancel ID
+                                       cancels the run's scrapyd job
     scholarcrawl schedule --ids IDS | --ids-file FILE | --due | --pdfs [-a NAME=VALUE]
                           [-s NAME=VALUE] [--scrapyd URL]
                                        a queued run, then its scrapyd job (docs/runs.md)
