@@ -141,7 +141,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     url = _database_url(args)
-    repository = Repository(make_engine(url))
+    repository = Repository(_read_engine(args))
     try:
         counts = repository.counts()
         scholars = [
@@ -916,6 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for command in (runs_list, runs_show, runs_for, runs_reap, runs_cancel):
         _add_database(command)
+    for command in (runs_list, runs_show, runs_for, runs_reap):
         command.add_argument("--json", action="store_true")
     runs.set_defaults(func=cmd_runs)
 

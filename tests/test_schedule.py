@@ -349,7 +349,7 @@ def test_read_only_commands_never_create_a_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "missing.sqlite3"
-    for command in (["status"], ["runs", "list"], ["queue", "list"]):
+    for command in (["status"], ["runs", "list"], ["queue", "list"], ["summary"]):
         assert main([*command, "--database", f"sqlite:///{database}"]) == 1
         assert "there is no database at" in capsys.readouterr().err
     assert not database.exists()
