@@ -323,10 +323,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     stale_after = _stale_seconds(args)
 
     def stale(run: RunRecord) -> bool:
-        beat = run.heartbeat_at or run.started_at
-        return run.status == "running" and (
-            beat is None or (now - beat).total_seconds() > stale_after
-        )
+        return run.is_stale(stale_after, now)
 
     api_cooldowns = [
         state for state in apis if state.cooldown_until is not None and state.cooldown_until > now
@@ -506,17 +503,28 @@ def cmd_runs(args: argparse.Namespace) -> int:
             from scholarcrawl.schedule import cancel_run
 
             with _scrapyd_client(args) as client:
-                print(cancel_run(engine, client, _scrapyd_project(args), args.run_id))
-            return 0
+                cancelled, message = cancel_run(engine, client, _scrapyd_project(args), args.run_id)
+            print(message, file=sys.stdout if cancelled else sys.stderr)
+            return 0 if cancelled else 1
         # reap
         stale = _stale_seconds(args)
         reaped = runs.reap(timedelta(seconds=stale))
+        if not args.json:  # before scrapyd is asked: what is done is said even if it is down
+            if not reaped:
+                print(f"no running run has a heartbeat older than {stale:g} s")
+            for run in reaped:
+                print(f"{run.id}  {run.spider}: marked failed ({run.error})")
         settled: list[tuple[str, str]] = []
         if args.scrapyd is not None:
             from scholarcrawl.schedule import settle_queued
 
-            with _scrapyd_client(args) as client:
-                settled = settle_queued(engine, client, _scrapyd_project(args))
+            try:
+                with _scrapyd_client(args) as client:
+                    settled = settle_queued(engine, client, _scrapyd_project(args))
+            except ScrapydError:
+                if args.json:
+                    print(json.dumps([run.as_json() for run in reaped]))
+                raise
         if args.json:
             print(
                 json.dumps(
@@ -525,10 +533,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        if not reaped:
-            print(f"no running run has a heartbeat older than {stale:g} s")
-        for run in reaped:
-            print(f"{run.id}  {run.spider}: marked failed ({run.error})")
         if args.scrapyd is not None and not settled:
             print("no queued run waits for a job that scrapyd has finished or forgotten")
         for run_id, why in settled:

@@ -13,7 +13,6 @@ so that cron can call ``scholarcrawl schedule --due`` (or ``--pdfs``) every few 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +22,8 @@ from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 from sqlalchemy import Engine
 
-from scholarcrawl.scrapyd import ScrapydClient, ScrapydError
+from scholarcrawl.extensions.runs import json_safe
+from scholarcrawl.scrapyd import ScrapydClient, ScrapydError, ScrapydNoAnswer
 from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.repository import utcnow
@@ -70,7 +70,7 @@ def check_job(request: JobRequest, project_settings: BaseSettings) -> dict[str, 
         ) from None
     check = getattr(spidercls, "check_arguments", None)
     validated = check(request.arguments) if check is not None else dict(request.arguments)
-    return dict(json.loads(json.dumps(validated, default=str)))
+    return json_safe(validated)
 
 
 def schedule_run(
@@ -85,7 +85,7 @@ def schedule_run(
     ``arguments`` are the validated ones (:func:`check_job`), recorded on the run.
     """
     runs = RunStore(engine)
-    run_id = runs.create(request.spider, arguments)
+    run_id = runs.create(request.spider, arguments, scrapyd_url=client.url)
     try:
         jobid = client.schedule(
             project,
@@ -94,10 +94,22 @@ def schedule_run(
             arguments=request.arguments,
             settings=request.settings,
         )
+    except ScrapydNoAnswer as exc:
+        # the job may exist: the run stays queued for `runs reap --scrapyd` to settle
+        raise ScheduleFailed(
+            f"{exc}; the run stays queued until `scholarcrawl runs reap --scrapyd` learns "
+            "whether the job exists",
+            run_id,
+        ) from None
     except (ScrapydError, ValueError) as exc:
         message = f"not scheduled: {exc}"
-        runs.fail_queued(run_id, message)
+        if not runs.fail_queued(run_id, message):
+            message += f" (yet the run is {runs.get(run_id).status}: its job started)"
         raise ScheduleFailed(message, run_id) from None
+    if jobid != run_id:
+        message = f"scrapyd at {client.url} gave the job the id {jobid!r}, not the run's"
+        runs.fail_queued(run_id, message)
+        raise ScheduleFailed(message, run_id)
     return Scheduled(run_id=run_id, jobid=jobid, spider=request.spider, url=client.url)
 
 
@@ -118,15 +130,15 @@ def settle_queued(
     spider opened (its log says why); one scrapyd does not know was lost (scrapyd forgets
     finished jobs when it restarts, and a job cancelled while pending). Pending and running
     jobs are left alone, and so are runs queued less than ``min_age_seconds`` ago, whose
-    ``schedule.json`` may still be on its way. Raises :class:`ScrapydError` when scrapyd
-    cannot be asked.
+    ``schedule.json`` may still be on its way, and runs scheduled on another scrapyd.
+    Raises :class:`ScrapydError` when scrapyd cannot be asked.
     """
     runs = RunStore(engine)
     settled = []
     young = utcnow() - timedelta(seconds=min_age_seconds)
     for run in runs.recent(status=QUEUED, limit=None):
-        if run.created_at > young:
-            continue
+        if run.created_at > young or run.scrapyd_url != client.url:
+            continue  # schedule.json may be on its way; or another scrapyd holds the job
         state = client.job_status(project, run.id)
         if state in ("pending", "running"):
             continue
@@ -142,8 +154,10 @@ def settle_queued(
     return settled
 
 
-def cancel_run(engine: Engine, client: ScrapydClient, project: str, run_id: str) -> str:
-    """Cancel a run's scrapyd job; what happened, in words.
+def cancel_run(
+    engine: Engine, client: ScrapydClient, project: str, run_id: str
+) -> tuple[bool, str]:
+    """Cancel a run's scrapyd job; whether scrapyd had one to cancel, and what happened.
 
     A pending job's run is marked ``cancelled`` here; a running job is sent SIGINT by scrapyd
     and its run tracker records ``cancelled`` when the crawl closes.
@@ -153,8 +167,17 @@ def cancel_run(engine: Engine, client: ScrapydClient, project: str, run_id: str)
     job = run.scrapyd_job_id or run.id
     before = client.cancel(project, job)
     if before == "pending":
-        runs.cancel_queued(run.id, "cancelled in scrapyd before it started")
-        return f"run {run.id} cancelled before it started"
+        if runs.cancel_queued(run.id, "cancelled in scrapyd before it started"):
+            return True, f"run {run.id} cancelled before it started"
+        return (
+            True,
+            f"run {run.id}: its pending job is cancelled; the run is {runs.get(run.id).status}",
+        )
     if before == "running":
-        return f"run {run.id}: scrapyd stops its job; the run records `cancelled` when it closes"
-    return f"run {run.id} is {run.status}: scrapyd had no pending or running job {job}"
+        return (
+            True,
+            f"run {run.id}: scrapyd stops its job; the run records `cancelled` when it closes",
+        )
+    return False, (
+        f"run {run.id} is {run.status}: scrapyd at {client.url} has no pending or running job {job}"
+    )

@@ -51,6 +51,10 @@ class ScrapydUnreachable(ScrapydError):
     """No answer: connection refused, timeout, unknown host."""
 
 
+class ScrapydNoAnswer(ScrapydUnreachable):
+    """The request was sent and no answer came in time: scrapyd may have acted on it."""
+
+
 class ScrapydAuthFailed(ScrapydError):
     """scrapyd answered 401: credentials missing or wrong."""
 
@@ -338,6 +342,11 @@ class ScrapydClient:
                 method, f"{self.url}/{endpoint}", timeout=self.timeout, **kwargs
             )
         # requests' own messages repeat the URL and the urllib3 internals: ours say it once.
+        except requests.ReadTimeout:
+            raise ScrapydNoAnswer(
+                f"{where} did not answer {endpoint} within {self.timeout:g} s "
+                "(the request reached it: it may have acted on it)"
+            ) from None
         except requests.Timeout:
             raise ScrapydUnreachable(
                 f"{where} did not answer {endpoint} within {self.timeout:g} s"

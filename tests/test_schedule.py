@@ -35,6 +35,12 @@ def no_scrapyd_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def echo_jobid(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+    """scrapyd's answer to schedule.json: the job id it was given."""
+    jobid = dict(parse_qsl(str(request.body)))["jobid"]
+    return 200, {}, json.dumps({"status": "ok", "jobid": jobid})
+
+
 def runs_of(url: str) -> list[RunRecord]:
     engine = make_engine(url)
     try:
@@ -154,7 +160,7 @@ def test_credentials_come_from_the_environment_and_never_show(
     monkeypatch.setenv("SCRAPYD_USERNAME", "ops")
     monkeypatch.setenv("SCRAPYD_PASSWORD", PASSWORD)
     token = base64.b64encode(f"ops:{PASSWORD}".encode()).decode()
-    responses.post(SCHEDULE, json={"status": "ok", "jobid": "x"})
+    responses.add_callback(responses.POST, SCHEDULE, callback=echo_jobid)
     responses.post(SCHEDULE, status=401, body="Unauthorized")
 
     assert schedule(url, "--ids", A) == 0
@@ -196,7 +202,7 @@ def test_due_schedules_only_when_continuations_are_due(
     queue = ContinuationQueue(engine)
     queue.defer(A, None, 100, "cooldown", not_before=utcnow() + timedelta(hours=1))
     engine.dispose()
-    responses.post(SCHEDULE, json={"status": "ok", "jobid": "x"})
+    responses.add_callback(responses.POST, SCHEDULE, callback=echo_jobid)
 
     assert schedule(database_url, "--due", "--json") == 0
     assert json.loads(capsys.readouterr().out) == {"scheduled": False, "due": 0}
@@ -218,7 +224,7 @@ def test_due_schedules_only_when_continuations_are_due(
 def test_pdfs_schedules_only_when_pdf_rows_are_due(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    responses.post(SCHEDULE, json={"status": "ok", "jobid": "x"})
+    responses.add_callback(responses.POST, SCHEDULE, callback=echo_jobid)
     assert schedule(database_url, "--pdfs") == 0
     assert "nothing to schedule: no PDF rows are due" in capsys.readouterr().out
     assert len(responses.calls) == 0
@@ -271,7 +277,10 @@ def test_reap_with_scrapyd_fails_queued_runs_whose_jobs_will_never_start_them(
     engine = make_engine(database_url)
     upgrade(engine)
     runs = RunStore(engine)
-    waiting, died, lost, just_made = (runs.create("scholar", {}) for _ in range(4))
+    waiting, died, lost, just_made = (
+        runs.create("scholar", {}, scrapyd_url=SCRAPYD) for _ in range(4)
+    )
+    elsewhere = runs.create("scholar", {}, scrapyd_url="http://10.0.0.2:6800")
     with engine.begin() as connection:  # all but the last were scheduled a while ago
         connection.execute(
             sa.update(CrawlRun)
@@ -289,6 +298,7 @@ def test_reap_with_scrapyd_fails_queued_runs_whose_jobs_will_never_start_them(
     out = capsys.readouterr().out
     by_id = {run.id: run for run in runs_of(database_url)}
     assert (by_id[waiting].status, by_id[just_made].status) == ("queued", "queued")
+    assert by_id[elsewhere].status == "queued"  # another node's job: not this scrapyd's to say
     assert by_id[died].status == "failed"
     assert "finished without starting the run" in str(by_id[died].error)
     assert by_id[lost].status == "failed"
@@ -302,16 +312,25 @@ def test_reap_with_scrapyd_down_says_so_after_reaping_what_it_can(
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     engine = make_engine(url)
     upgrade(engine)
-    RunStore(engine).create("scholar", {})
-    with engine.begin() as connection:
-        connection.execute(sa.update(CrawlRun).values(created_at=utcnow() - timedelta(hours=1)))
-    engine.dispose()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    runs = RunStore(engine)
+    queued = runs.create("scholar", {}, scrapyd_url=closed)
+    dead = runs.begin("scholar", {}, node="n:1").run_id
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(CrawlRun).values(
+                created_at=utcnow() - timedelta(hours=1), heartbeat_at=utcnow() - timedelta(hours=1)
+            )
+        )
+    engine.dispose()
     assert main(["runs", "reap", "--scrapyd", closed, "--database", url]) == 1
-    assert "cannot reach scrapyd" in capsys.readouterr().err
-    assert [run.status for run in runs_of(url)] == ["queued"]
+    captured = capsys.readouterr()
+    assert "cannot reach scrapyd" in captured.err
+    assert f"{dead}  scholar: marked failed" in captured.out  # said although scrapyd is down
+    by_id = {run.id: run.status for run in runs_of(url)}
+    assert by_id == {queued: "queued", dead: "failed"}
 
 
 @responses.activate
@@ -353,3 +372,38 @@ def test_read_only_commands_never_create_a_database(
         assert main([*command, "--database", f"sqlite:///{database}"]) == 1
         assert "there is no database at" in capsys.readouterr().err
     assert not database.exists()
+
+
+@responses.activate
+def test_a_job_id_scrapyd_changed_fails_the_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    responses.post(SCHEDULE, json={"status": "ok", "jobid": "something-else"})
+    assert schedule(url, "--ids", A) == 1
+    [run] = runs_of(url)
+    assert run.status == "failed" and "gave the job the id 'something-else'" in str(run.error)
+
+
+@responses.activate
+def test_no_answer_in_time_leaves_the_run_queued_for_reap_to_settle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    responses.post(SCHEDULE, body=requests.ReadTimeout("read timed out"))
+    assert schedule(url, "--ids", A) == 1
+    [run] = runs_of(url)
+    assert (run.status, run.scrapyd_url) == ("queued", SCRAPYD)  # the job may exist
+    assert "stays queued until `scholarcrawl runs reap --scrapyd`" in capsys.readouterr().err
+
+
+@responses.activate
+def test_cancel_of_a_job_scrapyd_does_not_have_fails(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    run_id = RunStore(engine).create("scholar", {}, scrapyd_url=SCRAPYD)
+    engine.dispose()
+    responses.post(f"{SCRAPYD}/cancel.json", json={"status": "ok", "prevstate": None})
+    assert main(["runs", "cancel", run_id, "--scrapyd", SCRAPYD, "--database", database_url]) == 1
+    assert "has no pending or running job" in capsys.readouterr().err
+    assert [run.status for run in runs_of(database_url)] == ["queued"]

@@ -21,12 +21,10 @@ from scholarcrawl.extensions.runs import STORE_PIPELINE, RunSettings
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.store.db import (
     DatabaseError,
-    current_revision,
     ensure_schema,
-    head_revision,
     make_engine,
     resolve_database_url,
-    sqlite_file_missing,
+    schema_is_current,
 )
 from scholarcrawl.store.runs import RunStore
 
@@ -74,13 +72,12 @@ class Command(ScrapyCrawlCommand):
         if not job or self.settings is None:
             return
         url = resolve_database_url(self.settings)
-        if sqlite_file_missing(url):
+        if not schema_is_current(url):  # nowhere to say it
             return
         engine = make_engine(url)
         try:
-            if current_revision(engine) == head_revision():
-                RunStore(engine).fail_queued(job, error)
-        except (DatabaseError, SQLAlchemyError) as exc:
+            RunStore(engine).fail_queued(job, error)
+        except SQLAlchemyError as exc:
             logger.error("Cannot mark run %s failed: %s", job, exc.__class__.__name__)
         finally:
             engine.dispose()

@@ -26,7 +26,7 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,19 +36,14 @@ from scholarcrawl.continuation import make_owner
 from scholarcrawl.events import log_event
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import PREFIX, stat_key
-from scholarcrawl.store.db import (
-    DatabaseError,
-    current_revision,
-    head_revision,
-    make_engine,
-    resolve_database_url,
-    sqlite_file_missing,
-)
+from scholarcrawl.store.db import make_engine, resolve_database_url, schema_is_current
 from scholarcrawl.store.runs import CANCELLED, COMPLETED, FAILED, RunStore
 
 logger = logging.getLogger(__name__)
 
 STORE_PIPELINE = "scholarcrawl.pipelines.store.StorePipeline"
+#: The close reason of a crawl whose run row could not be written (it sends nothing).
+RUN_NOT_RECORDED = "run_not_recorded"
 # Bookkeeping of the run only: never written with values that could hold a secret.
 _RUN_STAT_PREFIXES = (f"{PREFIX}/", "item_scraped_count", "item_dropped_count", "response_")
 # Close reasons of a run that did what it was asked (Scrapy's own limits included).
@@ -160,7 +155,7 @@ class RunTracker:
     # --- open --------------------------------------------------------------------------------
 
     def spider_opened(self, spider: Spider) -> None:
-        if getattr(spider, "dry_run", False) and not self._schema_ready():
+        if getattr(spider, "dry_run", False) and not schema_is_current(self.url):
             logger.info("Dry run: no database with the current schema, so no run is recorded")
             return
         self._engine = make_engine(self.url)
@@ -168,19 +163,24 @@ class RunTracker:
         job = getattr(spider, SCRAPYD_JOB_ARGUMENT, None)
         try:
             self._reap()
+        except SQLAlchemyError as exc:  # the crawl need not wait for someone else's run
+            logger.error("Cannot reap stale runs: %s", exc.__class__.__name__)
+        try:
             adoption = self._store.begin(
                 spider.name,
-                _json_safe(getattr(spider, "arguments", {}) or {}),
+                json_safe(getattr(spider, "arguments", {}) or {}),
                 node=self.node,
                 scrapyd_job_id=str(job) if job else None,
+                stale_after_seconds=self.config.stale_after_seconds,
             )
         except SQLAlchemyError as exc:
+            # whatever it stored would belong to no run: stop before the first request
             logger.error(
-                "Cannot record the run in the database (%s): the crawl goes on unrecorded",
+                "Cannot record the run in the database (%s): the crawl stops before it starts",
                 exc.__class__.__name__,
             )
             self._inc("database_error")
-            return
+            raise CloseSpider(RUN_NOT_RECORDED) from None
         self.run_id = adoption.run_id
         spider.run_id = self.run_id  # type: ignore[attr-defined]
         if job and not adoption.adopted:
@@ -202,18 +202,6 @@ class RunTracker:
         )
         self._heartbeat = LoopingCall(self.beat)
         self._heartbeat.start(self.config.heartbeat_seconds, now=False)
-
-    def _schema_ready(self) -> bool:
-        """A database that exists at the current schema (checked without creating it)."""
-        if sqlite_file_missing(self.url):
-            return False
-        engine = make_engine(self.url)
-        try:
-            return current_revision(engine) == head_revision()
-        except DatabaseError:
-            return False
-        finally:
-            engine.dispose()
 
     def _reap(self) -> None:
         assert self._store is not None
@@ -309,7 +297,7 @@ class RunTracker:
             self.crawler.stats.inc_value(stat_key("runs", event))
 
 
-def _json_safe(arguments: Mapping[str, Any]) -> dict[str, Any]:
+def json_safe(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-ready copy of the validated arguments (paths and the like become strings)."""
     return dict(json.loads(json.dumps(dict(arguments), default=str)))
 

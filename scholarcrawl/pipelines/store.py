@@ -15,7 +15,6 @@ from typing import Any, Self
 from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
@@ -59,8 +58,11 @@ class StorePipeline:
             change = self.repository.upsert_scholar(adapter.asdict(), run_id)
             self._count("scholar", change)
         elif item_type == "publication":
-            if run_id is None:  # the run could not be recorded: its history would have no run
-                raise DropItem("the run is not recorded in the database (see the error above)")
+            if run_id is None:
+                # an error, not a drop: the page then counts as failed and stays queued
+                raise RuntimeError(
+                    "no run is recorded for this crawl (is the RunTracker extension off?)"
+                )
             result = self.repository.upsert_publication(adapter.asdict(), run_id)
             self._count("publication", result.publication)
             self._count("authorship", result.authorship)

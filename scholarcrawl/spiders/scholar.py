@@ -404,6 +404,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             logger.error(
                 "Cannot store the cooldown of %s: %s", egress.label, exc.__class__.__name__
             )
+            self._inc("run/database_error")
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
@@ -723,6 +724,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             )
         except SQLAlchemyError as exc:
             logger.error("Cannot record the outcome of %s: %s", scholar_id, exc.__class__.__name__)
+            self._inc("run/database_error")  # the run ends failed: its record is incomplete
 
     def _cooldown_end(self, meta: Mapping[str, Any]) -> float | None:
         egress = self.egress_pool.get(meta.get(META_EGRESS, ""))

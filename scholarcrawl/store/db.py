@@ -243,3 +243,16 @@ def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:
             "(or set SCHOLARCRAWL_AUTO_MIGRATE=True)"
         )
     upgrade(engine)
+
+
+def schema_is_current(url: str) -> bool:
+    """A database exists at ``url`` with the current schema (checked without creating it)."""
+    if sqlite_file_missing(url):
+        return False
+    engine = make_engine(url)
+    try:
+        return current_revision(engine) == head_revision()
+    except DatabaseError:
+        return False
+    finally:
+        engine.dispose()

@@ -226,7 +226,10 @@ class CrawlRun(Base):
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     scrapyd_job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    scrapyd_url: Mapped[str | None] = mapped_column(String(255))  # where it was scheduled
     node: Mapped[str | None] = mapped_column(String(128))  # host:pid of the running process
+    # the run's own RUNS_STALE_AFTER_SECONDS: no reaper takes it for dead any sooner
+    stale_after_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

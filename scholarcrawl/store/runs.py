@@ -72,7 +72,9 @@ class RunRecord:
     progress: dict[str, Any]
     error: str | None
     scrapyd_job_id: str | None
+    scrapyd_url: str | None
     node: str | None
+    stale_after_seconds: float | None
     created_at: datetime
     started_at: datetime | None
     heartbeat_at: datetime | None
@@ -90,7 +92,9 @@ class RunRecord:
             progress=dict(row.progress or {}),
             error=row.error,
             scrapyd_job_id=row.scrapyd_job_id,
+            scrapyd_url=row.scrapyd_url,
             node=row.node,
+            stale_after_seconds=row.stale_after_seconds,
             created_at=_utc(row.created_at) or row.created_at,
             started_at=_utc(row.started_at),
             heartbeat_at=_utc(row.heartbeat_at),
@@ -100,6 +104,13 @@ class RunRecord:
     def as_json(self) -> dict[str, Any]:
         """JSON-ready, for ``--json`` output."""
         return _json_ready(self)
+
+    def is_stale(self, stale_after_seconds: float, now: datetime) -> bool:
+        """Running without a heartbeat for longer than its own limit and ``stale_after_seconds``
+        (the rule :meth:`RunStore.reap` applies)."""
+        beat = self.heartbeat_at or self.started_at
+        limit = max(stale_after_seconds, self.stale_after_seconds or 0.0)
+        return self.status == RUNNING and beat is not None and (now - beat).total_seconds() > limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +178,9 @@ class RunStore:
         status: str = QUEUED,
         run_id: str | None = None,
         scrapyd_job_id: str | None = None,
+        scrapyd_url: str | None = None,
         node: str | None = None,
+        stale_after_seconds: float | None = None,
     ) -> str:
         """A new run row (committed when this returns); its id."""
         if status not in (QUEUED, RUNNING):
@@ -185,7 +198,9 @@ class RunStore:
                     counters={},
                     progress={},
                     scrapyd_job_id=scrapyd_job_id,
+                    scrapyd_url=scrapyd_url,
                     node=node if status == RUNNING else None,
+                    stale_after_seconds=stale_after_seconds,
                     created_at=now,
                     started_at=now if status == RUNNING else None,
                     heartbeat_at=now if status == RUNNING else None,
@@ -200,6 +215,7 @@ class RunStore:
         *,
         node: str,
         scrapyd_job_id: str | None = None,
+        stale_after_seconds: float | None = None,
     ) -> Adoption:
         """Mark the run ``running``: the queued row of this scrapyd job, else a new row.
 
@@ -210,24 +226,43 @@ class RunStore:
         """
         now = utcnow()
         note = None
-        if scrapyd_job_id is not None:
+        if scrapyd_job_id is not None and is_uuid(scrapyd_job_id):
             with self._session() as session:
-                row = session.get(CrawlRun, scrapyd_job_id) if is_uuid(scrapyd_job_id) else None
-                if row is not None and row.status == QUEUED and row.spider == spider:
-                    row.status = RUNNING
-                    row.arguments = dict(arguments)
-                    row.scrapyd_job_id = scrapyd_job_id
-                    row.node = node
-                    row.started_at = now
-                    row.heartbeat_at = now
-                    row.error = None
-                    return Adoption(row.id, adopted=True)
-                if row is None:
-                    note = "no queued run has this job id"
-                else:
+                # conditional: a run failed or cancelled meanwhile is never taken back
+                result = session.execute(
+                    update(CrawlRun)
+                    .where(
+                        CrawlRun.id == scrapyd_job_id,
+                        CrawlRun.status == QUEUED,
+                        CrawlRun.spider == spider,
+                    )
+                    .values(
+                        status=RUNNING,
+                        arguments=dict(arguments),
+                        scrapyd_job_id=scrapyd_job_id,
+                        node=node,
+                        stale_after_seconds=stale_after_seconds,
+                        started_at=now,
+                        heartbeat_at=now,
+                        finished_at=None,
+                        error=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount:  # type: ignore[attr-defined]
+                    return Adoption(scrapyd_job_id, adopted=True)
+                row = session.get(CrawlRun, scrapyd_job_id)
+                if row is not None:
                     note = f"its run is {row.status} (spider {row.spider}), not a queued {spider}"
+        if scrapyd_job_id is not None and note is None:
+            note = "no queued run has this job id"
         run_id = self.create(
-            spider, arguments, status=RUNNING, scrapyd_job_id=scrapyd_job_id, node=node
+            spider,
+            arguments,
+            status=RUNNING,
+            scrapyd_job_id=scrapyd_job_id,
+            node=node,
+            stale_after_seconds=stale_after_seconds,
         )
         return Adoption(run_id, adopted=False, note=note)
 
@@ -292,27 +327,27 @@ class RunStore:
             return before
 
     def fail_queued(self, run_id: str, error: str) -> bool:
-        """A queued run that will never start (scrapyd refused it): ``failed`` with why."""
-        with self._session() as session:
-            result = session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id, CrawlRun.status == QUEUED)
-                .values(status=FAILED, error=error, finished_at=utcnow())
-            )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        """A queued run that will never start (scrapyd refused or lost it): ``failed``."""
+        return self._end_queued(run_id, FAILED, error)
 
     def cancel_queued(self, run_id: str, reason: str) -> bool:
         """A queued run taken off scrapyd before it started: ``cancelled``."""
+        return self._end_queued(run_id, CANCELLED, reason)
+
+    def _end_queued(self, run_id: str, status: str, error: str) -> bool:
+        """End a run that is still queued; False when it is not (it started, or ended)."""
         with self._session() as session:
             result = session.execute(
                 update(CrawlRun)
                 .where(CrawlRun.id == run_id, CrawlRun.status == QUEUED)
-                .values(status=CANCELLED, error=reason, finished_at=utcnow())
+                .values(status=status, error=error, finished_at=utcnow())
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def reap(self, stale_after: timedelta, *, now: datetime | None = None) -> list[RunRecord]:
-        """Mark ``failed`` every running row whose heartbeat is older than ``stale_after``.
+        """Mark ``failed`` every running row whose heartbeat is older than ``stale_after`` and
+        than the run's own limit (``stale_after_seconds``: a run with a slow heartbeat is not
+        taken for dead by a process with a quicker one).
 
         The update is conditional on the stale heartbeat, so a run that beats meanwhile is
         left alone and two reapers never both claim a row.
@@ -330,6 +365,8 @@ class RunStore:
         with self._session() as session:
             rows = session.execute(select(CrawlRun).where(stale)).scalars().all()
             for row in rows:
+                if not RunRecord.of(row).is_stale(stale_after.total_seconds(), now):
+                    continue  # its own limit is longer: the reaper's is not its to apply
                 beat = _utc(row.heartbeat_at or row.started_at)
                 error = (
                     f"no heartbeat since {beat.isoformat(timespec='seconds') if beat else '?'}"
@@ -364,8 +401,11 @@ class RunStore:
                     raise RunNotFound(f"{len(rows)} runs start with {run_id!r}: give more of it")
                 row = rows[0] if rows else None
             if row is None:
-                row = session.execute(
-                    select(CrawlRun).where(CrawlRun.scrapyd_job_id == run_id)
+                row = session.execute(  # a job id scrapyd's own API reused: the newest
+                    select(CrawlRun)
+                    .where(CrawlRun.scrapyd_job_id == run_id)
+                    .order_by(CrawlRun.created_at.desc())
+                    .limit(1)
                 ).scalar_one_or_none()
             if row is None:
                 raise RunNotFound(f"no run {run_id!r}")

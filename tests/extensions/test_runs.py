@@ -383,3 +383,31 @@ def test_a_dry_run_is_recorded_only_in_a_database_that_already_exists(
     assert (run.status, run.arguments["dry_run"], run.counters["pages"]) == ("completed", True, 0)
     assert run.progress["pages_done"] == 0
     assert not [r for r in replay.requests if r.path.startswith("/citations")]
+
+
+@pytest.mark.slow
+def test_a_crawl_whose_run_cannot_be_recorded_sends_nothing_and_stores_nothing(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:  # the database refuses every new run
+        connection.exec_driver_sql(
+            "CREATE TRIGGER no_runs BEFORE INSERT ON crawl_runs "
+            "BEGIN SELECT RAISE(ABORT, 'runs are refused'); END"
+        )
+    engine.dispose()
+    result = run_scrapy(
+        ["crawl", "scholar", "-a", "ids=" + replay.corpus.ids[0]], settings_for(replay, url)
+    )
+    assert "the crawl stops before it starts" in result.stderr, result.stderr[-3000:]
+    assert "'finish_reason': 'run_not_recorded'" in result.stderr
+    assert not [r for r in replay.requests if r.path.startswith("/citations")]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM publications").scalar() == 0
+            assert connection.exec_driver_sql("SELECT count(*) FROM crawl_runs").scalar() == 0
+    finally:
+        engine.dispose()

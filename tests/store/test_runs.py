@@ -292,3 +292,32 @@ def test_the_models_match_the_migrations(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diffs = compare_metadata(context, Base.metadata)
     assert diffs == []
+
+
+def test_a_run_with_a_longer_limit_of_its_own_is_not_reaped_sooner(
+    engine: Engine, runs: RunStore
+) -> None:
+    slow = runs.begin("scholar", {}, node=NODE, stale_after_seconds=1800).run_id
+    default = runs.begin("scholar", {}, node=NODE, stale_after_seconds=300).run_id
+    with engine.begin() as connection:  # both beat 10 minutes ago
+        connection.execute(
+            sa.update(CrawlRun).values(heartbeat_at=utcnow() - timedelta(minutes=10))
+        )
+    assert runs.get(slow).is_stale(300, utcnow()) is False
+    assert [run.id for run in runs.reap(timedelta(minutes=5))] == [default]
+    assert runs.get(slow).status == RUNNING
+    later = utcnow() + timedelta(minutes=25)
+    assert [run.id for run in runs.reap(timedelta(minutes=5), now=later)] == [slow]
+
+
+def test_a_reused_job_id_finds_the_newest_run(engine: Engine, runs: RunStore) -> None:
+    first = runs.begin("scholar", {}, node=NODE, scrapyd_job_id="nightly").run_id
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(CrawlRun)
+            .where(CrawlRun.id == first)
+            .values(created_at=utcnow() - timedelta(days=1))
+        )
+    second = runs.begin("scholar", {}, node=NODE, scrapyd_job_id="nightly").run_id
+    assert first != second
+    assert runs.get("nightly").id == second
