@@ -494,9 +494,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                     )
                     print(
                         f"{entry.run_id}  {entry.spider:<8} run {entry.run_status:<10} {when}  "
-                        f"{scholar_id}: {entry.scholar_status}"
-                        + (f" ({entry.reason})" if entry.reason else "")
-                        + f", {entry.pages_fetched} pages, {entry.rows_seen} rows"
+                        + _profile_text(scholar_id, entry.scholar_status, entry)
                     )
             return 0
         if args.runs_command == "cancel":
@@ -580,11 +578,13 @@ def _print_run(run: Any, profiles: Sequence[Any], now: datetime) -> None:
     if run.progress:
         print(f"  progress:   {_progress_text(run.progress)}")
     for entry in profiles:
-        print(
-            f"  {entry.scholar_id}: {entry.status}"
-            + (f" ({entry.reason})" if entry.reason else "")
-            + f", {entry.pages_fetched} pages, {entry.rows_seen} rows"
-        )
+        print("  " + _profile_text(entry.scholar_id, entry.status, entry))
+
+
+def _profile_text(scholar_id: str, status: str, entry: Any) -> str:
+    """``ID: status (reason), N pages, M rows``: one profile's outcome in one run."""
+    reason = f" ({entry.reason})" if entry.reason else ""
+    return f"{scholar_id}: {status}{reason}, {entry.pages_fetched} pages, {entry.rows_seen} rows"
 
 
 def _pairs(option: str, values: Sequence[str]) -> dict[str, str]:
@@ -643,9 +643,18 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         try:
             scheduled = schedule_run(engine, client, project, request, validated)
         except ScheduleFailed as exc:
-            print(f"scholarcrawl schedule: run {exc.run_id} failed, {exc}", file=sys.stderr)
+            print(f"scholarcrawl schedule: run {exc.run_id} {exc.status}, {exc}", file=sys.stderr)
             if args.json:
-                print(json.dumps({"scheduled": False, "run_id": exc.run_id, "error": str(exc)}))
+                print(
+                    json.dumps(
+                        {
+                            "scheduled": False,
+                            "run_id": exc.run_id,
+                            "status": exc.status,
+                            "error": str(exc),
+                        }
+                    )
+                )
             return 1
     finally:
         client.close()

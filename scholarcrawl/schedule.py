@@ -31,11 +31,13 @@ from scholarcrawl.store.runs import QUEUED, RunStore
 
 
 class ScheduleFailed(RuntimeError):
-    """scrapyd did not take the job; the run (``run_id``) is marked failed with ``str(self)``."""
+    """scrapyd did not take the job (or did not say): ``status`` is what the run is now,
+    ``failed`` with ``str(self)`` as its error, or still ``queued`` when the job may exist."""
 
-    def __init__(self, message: str, run_id: str) -> None:
+    def __init__(self, message: str, run_id: str, status: str = "failed") -> None:
         super().__init__(message)
         self.run_id = run_id
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ def schedule_run(
             f"{exc}; the run stays queued until `scholarcrawl runs reap --scrapyd` learns "
             "whether the job exists",
             run_id,
+            status=QUEUED,
         ) from None
     except (ScrapydError, ValueError) as exc:
         message = f"not scheduled: {exc}"

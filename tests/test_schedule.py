@@ -392,7 +392,9 @@ def test_no_answer_in_time_leaves_the_run_queued_for_reap_to_settle(
     assert schedule(url, "--ids", A) == 1
     [run] = runs_of(url)
     assert (run.status, run.scrapyd_url) == ("queued", SCRAPYD)  # the job may exist
-    assert "stays queued until `scholarcrawl runs reap --scrapyd`" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"run {run.id} queued, " in err and "failed" not in err
+    assert "stays queued until `scholarcrawl runs reap --scrapyd`" in err
 
 
 @responses.activate

@@ -134,7 +134,7 @@ class RunTracker:
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        if STORE_PIPELINE not in settings.getdict("ITEM_PIPELINES"):
+        if settings.getdict("ITEM_PIPELINES").get(STORE_PIPELINE) is None:
             raise NotConfigured("runs are recorded in the store pipeline's database")
         self.crawler = crawler
         self.url = resolve_database_url(settings)

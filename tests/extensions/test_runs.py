@@ -411,3 +411,17 @@ def test_a_crawl_whose_run_cannot_be_recorded_sends_nothing_and_stores_nothing(
             assert connection.exec_driver_sql("SELECT count(*) FROM crawl_runs").scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_the_tracker_runs_with_the_store_pipeline_only() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from scholarcrawl.extensions.runs import STORE_PIPELINE, RunTracker
+
+    assert RunTracker.from_crawler(
+        get_crawler(settings_dict={"ITEM_PIPELINES": {STORE_PIPELINE: 500}})
+    )
+    for pipelines in ({}, {STORE_PIPELINE: None}):
+        with pytest.raises(NotConfigured):
+            RunTracker.from_crawler(get_crawler(settings_dict={"ITEM_PIPELINES": pipelines}))
