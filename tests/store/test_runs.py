@@ -9,11 +9,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from scholarcrawl.store.db import MIGRATIONS_DIR, current_revision, make_engine
+from scholarcrawl.store.db import current_revision, make_engine
 from scholarcrawl.store.models import Base, CrawlRun
 from scholarcrawl.store.repository import Repository, utcnow
 from scholarcrawl.store.runs import (
@@ -25,6 +24,7 @@ from scholarcrawl.store.runs import (
     RunNotFound,
     RunStore,
 )
+from tests.store.test_queue import alembic_config
 from tests.store.test_repository import pub
 
 A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
@@ -242,13 +242,6 @@ def test_the_runs_that_touched_a_scholar_and_how(engine: Engine, runs: RunStore)
 
 
 # --- migration ---------------------------------------------------------------------------------
-
-
-def alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
 
 
 def test_migration_0005_keeps_earlier_runs_and_downgrades(database_url: str) -> None:
