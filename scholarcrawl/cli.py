@@ -53,7 +53,9 @@ from scholarcrawl.store.db import (
     upgrade,
 )
 from scholarcrawl.store.pdfqueue import PdfQueue
+from scholarcrawl.store.queue import STATUSES as QUEUE_STATUSES
 from scholarcrawl.store.repository import Repository
+from scholarcrawl.store.runs import STATUSES as RUN_STATUSES
 
 SETTINGS_MODULE = "scholarcrawl.settings"
 
@@ -131,10 +133,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     arguments = ["crawl", "import_pages", "-a", "files=" + ",".join(str(p) for p in paths)]
     if args.database:
         arguments += ["-s", f"SCHOLARCRAWL_DATABASE_URL={args.database}"]
+    try:
+        _pairs("-s", args.set)
+    except ValueError as exc:
+        print(f"scholarcrawl import: {exc}", file=sys.stderr)
+        return 2
     for setting in args.set:
-        if "=" not in setting:
-            print(f"scholarcrawl import: -s {setting!r} is not NAME=VALUE", file=sys.stderr)
-            return 2
         arguments += ["-s", setting]
     return _run_scrapy(arguments)
 
@@ -299,7 +303,7 @@ def _listed(counts: dict[str, int]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     from scholarcrawl.store.apistate import ApiClock
     from scholarcrawl.store.queue import ContinuationQueue, CooldownStore
-    from scholarcrawl.store.runs import FINISHED, RunRecord, RunStore
+    from scholarcrawl.store.runs import FINISHED, QUEUED, RUNNING, RunStore
 
     engine = _read_engine(args)
     try:
@@ -315,16 +319,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         undownloaded = pdf_queue.undownloaded_count()
         runs = RunStore(engine)
         run_counts = runs.counts()
-        running = runs.recent(status=("running", "queued"), limit=None)
+        running = runs.recent(status=(RUNNING, QUEUED), limit=None)
         last_runs = runs.recent(status=FINISHED, limit=args.runs)
     finally:
         engine.dispose()
     now = datetime.now(UTC)
     stale_after = _stale_seconds(args)
-
-    def stale(run: RunRecord) -> bool:
-        return run.is_stale(stale_after, now)
-
     api_cooldowns = [
         state for state in apis if state.cooldown_until is not None and state.cooldown_until > now
     ]
@@ -359,7 +359,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                         if state.cooldown_until is not None
                     ],
                     "runs": run_counts,
-                    "running_runs": [{**run.as_json(), "stale": stale(run)} for run in running],
+                    "running_runs": [
+                        {**run.as_json(), "stale": run.is_stale(stale_after, now)}
+                        for run in running
+                    ],
                     "last_runs": [run.as_json() for run in last_runs],
                 }
             )
@@ -389,7 +392,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  runs: {_listed(run_counts) or 'none yet'}")
     for run in running:
         line = f"    {_run_line(run, now)}"
-        if stale(run):
+        if run.is_stale(stale_after, now):
             line += "  STALE: killed? `scholarcrawl runs reap` marks it failed"
         print(line)
     if last_runs:
@@ -555,7 +558,9 @@ def _scrapyd_client(args: argparse.Namespace) -> Any:
 
 
 def _scrapyd_project(args: argparse.Namespace) -> str:
-    return str(args.project or _project_settings().get("SCRAPYD_PROJECT") or "scholarcrawl")
+    from scholarcrawl.scrapyd import DEFAULT_PROJECT
+
+    return str(args.project or _project_settings().get("SCRAPYD_PROJECT") or DEFAULT_PROJECT)
 
 
 def _print_run(run: Any, profiles: Sequence[Any], now: datetime) -> None:
@@ -665,7 +670,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                 {
                     "scheduled": True,
                     "run_id": scheduled.run_id,
-                    "jobid": scheduled.jobid,
+                    "jobid": scheduled.run_id,  # scheduled with jobid=<run id>
                     "spider": scheduled.spider,
                     "scrapyd": scheduled.url,
                     "project": project,
@@ -674,7 +679,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"run {scheduled.run_id} queued: {scheduled.spider} job {scheduled.jobid} on "
+            f"run {scheduled.run_id} queued: {scheduled.spider} job {scheduled.run_id} on "
             f"{scheduled.url} (`scholarcrawl runs show {scheduled.run_id}` follows it)"
         )
     return 0
@@ -865,7 +870,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     queue = sub.add_parser("queue", help="the continuation queue")
     queue.add_argument("queue_command", choices=("list",))
-    queue.add_argument("--status", choices=("queued", "claimed", "done", "abandoned"))
+    queue.add_argument("--status", choices=QUEUE_STATUSES)
     _add_database(queue)
     queue.add_argument("--json", action="store_true")
     queue.set_defaults(func=cmd_queue)
@@ -890,9 +895,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     runs_list = runs_sub.add_parser("list", help="the newest runs first")
-    runs_list.add_argument(
-        "--status", choices=("queued", "running", "completed", "failed", "cancelled")
-    )
+    runs_list.add_argument("--status", choices=RUN_STATUSES)
     runs_list.add_argument("--spider", help="only this spider's runs (scholar, pdfs, import_pages)")
     runs_list.add_argument("--limit", type=int, default=20, help="at most N runs (default 20)")
     runs_show = runs_sub.add_parser("show", help="one run: status, counters, progress, profiles")

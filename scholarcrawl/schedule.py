@@ -27,14 +27,14 @@ from scholarcrawl.scrapyd import ScrapydClient, ScrapydError, ScrapydNoAnswer
 from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.repository import utcnow
-from scholarcrawl.store.runs import QUEUED, RunStore
+from scholarcrawl.store.runs import FAILED, QUEUED, RunStore
 
 
 class ScheduleFailed(RuntimeError):
     """scrapyd did not take the job (or did not say): ``status`` is what the run is now,
     ``failed`` with ``str(self)`` as its error, or still ``queued`` when the job may exist."""
 
-    def __init__(self, message: str, run_id: str, status: str = "failed") -> None:
+    def __init__(self, message: str, run_id: str, status: str = FAILED) -> None:
         super().__init__(message)
         self.run_id = run_id
         self.status = status
@@ -51,8 +51,9 @@ class JobRequest:
 
 @dataclass(frozen=True, slots=True)
 class Scheduled:
+    """A queued run and its scrapyd job, whose id is the run id."""
+
     run_id: str
-    jobid: str
     spider: str
     url: str
 
@@ -113,7 +114,7 @@ def schedule_run(
         message = f"scrapyd at {client.url} gave the job the id {jobid!r}, not the run's"
         runs.fail_queued(run_id, message)
         raise ScheduleFailed(message, run_id)
-    return Scheduled(run_id=run_id, jobid=jobid, spider=request.spider, url=client.url)
+    return Scheduled(run_id=run_id, spider=request.spider, url=client.url)
 
 
 def work_due(engine: Engine, spider: str, arguments: Mapping[str, Any]) -> int:

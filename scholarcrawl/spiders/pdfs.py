@@ -159,18 +159,17 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
         self._heartbeat = LoopingCall(self._renew)
         self._heartbeat.start(max(0.5, self.config.lease_seconds / 3), now=False)
         running: set[asyncio.Future[None]] = set()
-        claimed = 0
         queue_empty = False
         while True:
             while (
                 not queue_empty
                 and len(running) < self.config.concurrency
                 and not self.budget_exhausted()
-                and (self.limit is None or claimed < self.limit)
+                and (self.limit is None or self._rows_claimed < self.limit)
             ):
                 want = self.config.concurrency - len(running)
                 if self.limit is not None:
-                    want = min(want, self.limit - claimed)
+                    want = min(want, self.limit - self._rows_claimed)
                 try:
                     tasks = self.queue.claim_due(
                         self.owner,
@@ -187,8 +186,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
                 if not tasks:
                     queue_empty = True
                     break
-                claimed += len(tasks)
-                self._rows_claimed = claimed
+                self._rows_claimed += len(tasks)
                 self._inc("claimed", len(tasks))
                 for task in tasks:
                     running.add(asyncio.ensure_future(self._resolve_counted(resolver, task)))
@@ -196,7 +194,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
                 break
             _, pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             running = set(pending)
-        if claimed == 0:
+        if self._rows_claimed == 0:
             logger.info("No PDF row is due now (`scholarcrawl status` shows the queue)")
 
     def run_progress(self) -> dict[str, int]:

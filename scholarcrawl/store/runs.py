@@ -95,7 +95,7 @@ class RunRecord:
             scrapyd_url=row.scrapyd_url,
             node=row.node,
             stale_after_seconds=row.stale_after_seconds,
-            created_at=_utc(row.created_at) or row.created_at,
+            created_at=as_utc(row.created_at),
             started_at=_utc(row.started_at),
             heartbeat_at=_utc(row.heartbeat_at),
             finished_at=_utc(row.finished_at),
@@ -272,21 +272,13 @@ class RunStore:
         *,
         counters: Mapping[str, Any],
         progress: Mapping[str, Any],
-        stats: Mapping[str, Any] | None = None,
     ) -> bool:
         """Renew a running row's heartbeat with its figures; False when it is not running."""
-        values: dict[str, Any] = {
-            "heartbeat_at": utcnow(),
-            "counters": dict(counters),
-            "progress": dict(progress),
-        }
-        if stats is not None:
-            values["stats"] = dict(stats)
         with self._session() as session:
             result = session.execute(
                 update(CrawlRun)
                 .where(CrawlRun.id == run_id, CrawlRun.status == RUNNING)
-                .values(**values)
+                .values(heartbeat_at=utcnow(), counters=dict(counters), progress=dict(progress))
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -460,7 +452,7 @@ class RunStore:
                     pages_fetched=touched.pages_fetched,
                     rows_seen=touched.rows_seen,
                     started_at=_utc(run.started_at),
-                    updated_at=_utc(touched.updated_at) or touched.updated_at,
+                    updated_at=as_utc(touched.updated_at),
                 )
                 for touched, run in session.execute(query).all()
             ]
