@@ -73,12 +73,6 @@ def check_installed() -> None:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1.0)
@@ -120,6 +114,11 @@ def write_config(
     return path
 
 
+def without_pythonpath(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without PYTHONPATH, which would put the work tree before the deployed egg."""
+    return {key: value for key, value in env.items() if key != "PYTHONPATH"}
+
+
 def start_process(
     directory: Path,
     *,
@@ -132,6 +131,7 @@ def start_process(
     Its output goes to ``directory/scrapyd.log`` and its pid to ``directory/scrapyd.pid``.
     ``detach`` puts it in a session of its own, so it outlives the caller (``make scrapyd``).
     ``python`` (default: this one) also runs the jobs: scrapyd starts them with its own.
+    PYTHONPATH is never passed on (:func:`runtime_python`).
     """
     check_installed()
     if not (directory / CONFIG_NAME).is_file():
@@ -140,7 +140,7 @@ def start_process(
         process = subprocess.Popen(
             [python or sys.executable, "-m", "scrapyd"],
             cwd=directory,
-            env=None if env is None else dict(env),
+            env=without_pythonpath(os.environ if env is None else env),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -179,7 +179,7 @@ def runtime_python(directory: Path) -> str:
         capture_output=True,
         text=True,
         cwd=directory,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        env=without_pythonpath(os.environ),
         timeout=60,
         check=False,
     )
@@ -231,15 +231,9 @@ def wait_until_ready(
         time.sleep(0.1)
 
 
-def find_project_dir(start: Path | None = None) -> Path:
-    """The directory of the nearest scrapy.cfg (from ``start``, else the working directory)."""
-    previous = Path.cwd()
-    try:
-        if start is not None:
-            os.chdir(start)
-        found = closest_scrapy_cfg()
-    finally:
-        os.chdir(previous)
+def find_project_dir() -> Path:
+    """The directory of the nearest scrapy.cfg (from the working directory up)."""
+    found = closest_scrapy_cfg()
     if not found:
         raise LocalScrapydError("no scrapy.cfg here or above: run this from the project")
     return Path(found).resolve().parent
@@ -375,8 +369,7 @@ def _start(port: int) -> int:
     project_dir = find_project_dir()
     directory = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{port}-"))
     write_config(directory, port=port, max_proc=4, poll_interval=1.0)
-    # PYTHONPATH would put the work tree before the egg (runtime_python)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = dict(os.environ)
     if not env.get("SCHOLARCRAWL_DATABASE_URL"):
         # jobs run in the temporary directory: keep them on the project's database
         env["SCHOLARCRAWL_DATABASE_URL"] = f"sqlite:///{project_dir / 'scholarcrawl.sqlite3'}"

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from scholarcrawl import localscrapyd
 from scholarcrawl.scrapyd import DEFAULT_PROJECT, ScrapydAuth, ScrapydClient, ScrapydError
+from tests.support.postgres import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERMETIC_PREFIXES = ("SCHOLARCRAWL_", "SCRAPY_", "SCRAPYD_")
@@ -101,27 +102,23 @@ class ScrapydServer:
         auth: ScrapydAuth | None = None,
     ) -> None:
         self.project = project
-        self.port = localscrapyd.free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="scholarcrawl-test-scrapyd-"))
         self.logs_dir = self.dir / "logs"
-        self.items_dir = self.dir / "items"
         self.log_path = self.dir / localscrapyd.LOG_NAME
         inherited = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(HERMETIC_PREFIXES) and key != "PYTHONPATH"
+            if not key.startswith(HERMETIC_PREFIXES)  # PYTHONPATH: start_process drops it
         }
         self.env = {**inherited, **(env or {})}
         self.max_proc = max_proc
         self.poll_interval = poll_interval
         self.client = ScrapydClient(self.url, auth=auth, timeout=30.0)
         self.process: subprocess.Popen[bytes] | None = None
-        self.version: str | None = None
-        self.timings: dict[str, float] = {}
 
     def start(self, timeout: float = 60.0) -> ScrapydServer:
-        began = time.monotonic()
         localscrapyd.write_config(
             self.dir, port=self.port, max_proc=self.max_proc, poll_interval=self.poll_interval
         )
@@ -134,18 +131,11 @@ class ScrapydServer:
         except localscrapyd.LocalScrapydError as exc:
             self.stop()
             raise ScrapydUnavailable(str(exc)) from None
-        self.timings["start"] = time.monotonic() - began
         return self
 
     def deploy(self) -> str:
         """Upload the session's egg (built on first use) as a new version; returns it."""
-        began = time.monotonic()
-        egg = project_egg()
-        self.timings.setdefault("egg", time.monotonic() - began)
-        began = time.monotonic()
-        self.version = localscrapyd.deploy(self.client, egg, project=self.project)
-        self.timings["deploy"] = time.monotonic() - began
-        return self.version
+        return localscrapyd.deploy(self.client, project_egg(), project=self.project)
 
     def schedule(
         self,
@@ -219,30 +209,13 @@ class ScrapydServer:
         except FileNotFoundError:
             return ""
 
-    def job_items(self, spider: str, jobid: str) -> str:
-        """The job's items feed (JSON lines; scrapyd sets FEEDS to ``items_dir``)."""
-        path = self.items_dir / self.project / spider / f"{jobid}.jl"
-        return path.read_text(encoding="utf-8") if path.exists() else ""
-
     @staticmethod
     def failures(log: str) -> list[str]:
         """The lines of a job log that report an error, a critical failure or a traceback."""
         return [line for line in log.splitlines() if any(m in line for m in FAILURE_MARKERS)]
 
-    def job_failures(self) -> dict[str, list[str]]:
-        """Every job log with failure lines, by ``spider/jobid``."""
-        found: dict[str, list[str]] = {}
-        for path in sorted(self.logs_dir.glob(f"{self.project}/*/*.log")):
-            lines = self.failures(path.read_text(encoding="utf-8", errors="replace"))
-            if lines:
-                found[f"{path.parent.name}/{path.stem}"] = lines
-        return found
-
-    def stop(self) -> dict[str, list[str]]:
-        """Stop the jobs still running, then the scrapyd this object started, and nothing else.
-
-        Returns :meth:`job_failures`, read before the directory is removed.
-        """
+    def stop(self) -> None:
+        """Stop the jobs still running, then the scrapyd this object started, and nothing else."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             self._stop_running_jobs()
@@ -252,9 +225,7 @@ class ScrapydServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=15)
-        failures = self.job_failures() if self.logs_dir.exists() else {}
         shutil.rmtree(self.dir, ignore_errors=True)
-        return failures
 
     def _stop_running_jobs(self, timeout: float = 10.0) -> None:
         # scrapyd does not stop its jobs when it stops: they would outlive the test session.
