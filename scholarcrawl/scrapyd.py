@@ -105,8 +105,12 @@ class JobLists(TypedDict):
 
 
 def redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for messages."""
-    parts = urlsplit(url)
+    """The URL without any ``user:password@`` part, for messages (an unparsable URL: its
+    scheme only)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split(":", 1)[0] + ":…"
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()

@@ -239,6 +239,15 @@ def test_a_url_that_is_not_http_is_refused(url: str) -> None:
         ScrapydClient(url)
 
 
+@pytest.mark.parametrize("url", ["http://[::1", f"http://ops:{PASSWORD}@[::1"])
+def test_an_unparsable_url_is_refused_as_a_setting_error_without_its_credentials(
+    url: str,
+) -> None:
+    with pytest.raises(ScrapydConfigError) as caught:
+        ScrapydClient(url)
+    assert PASSWORD not in str(caught.value)
+
+
 def test_the_url_comes_from_the_environment_then_the_setting_then_the_default() -> None:
     assert project_settings.SCRAPYD_URL == DEFAULT_URL == "http://127.0.0.1:6800"
     assert project_settings.SCRAPYD_PROJECT == "scholarcrawl"
