@@ -31,7 +31,13 @@ from pylatexenc.latexencode import (
     UnicodeToLatexEncoder,
 )
 
-from scholarcrawl.fingerprint import first_author_surname, normalise_title
+from scholarcrawl.fingerprint import (
+    AUTHOR_SPLIT,
+    ELLIPSES,
+    SPACES,
+    first_author_surname,
+    normalise_title,
+)
 from scholarcrawl.pdfstore import PdfStore
 from scholarcrawl.scholar.urls import checked_scholar_id
 from scholarcrawl.store.export import Exporter, ExportRecord
@@ -232,9 +238,6 @@ _LATEX = UnicodeToLatexEncoder(
     unknown_char_policy="keep",
     unknown_char_warning=False,
 )
-_SPACES = re.compile(r"\s+")
-_AUTHOR_SPLIT = re.compile(r"\s*[,;]\s*")
-_ELLIPSES = ("...", "…")
 # Words a citation key skips at the start of a title.
 _KEY_STOPWORDS = frozenset(
     {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "from", "at", "by", "is"}
@@ -259,7 +262,7 @@ _JOURNAL = re.compile(
 
 def latex(text: str) -> str:
     """Plain text as LaTeX for a BibTeX value (whitespace, newlines too, made single spaces)."""
-    return str(_LATEX.unicode_to_latex(_SPACES.sub(" ", text).strip()))
+    return str(_LATEX.unicode_to_latex(SPACES.sub(" ", text).strip()))
 
 
 def bibtex_entry_type(venue: str | None) -> str:
@@ -288,9 +291,9 @@ def split_authors(authors: str | None) -> tuple[list[str], bool]:
         return [], False
     names: list[str] = []
     truncated = False
-    for part in _AUTHOR_SPLIT.split(authors.strip()):
+    for part in AUTHOR_SPLIT.split(authors.strip()):
         name = part.strip()
-        for mark in _ELLIPSES:
+        for mark in ELLIPSES:
             if name.endswith(mark):
                 name, truncated = name[: -len(mark)].strip(), True
         if name:
@@ -330,7 +333,7 @@ def bibtex_authors(authors: str | None) -> str | None:
 def _bibtex_title(title: str) -> str:
     # Styles lowercase titles: a word with a capital after its first letter (an acronym,
     # "ImageNet", "3D") is braced to keep its case.
-    words = _SPACES.sub(" ", title).strip().split(" ")
+    words = SPACES.sub(" ", title).strip().split(" ")
     return " ".join(
         f"{{{latex(word)}}}" if any(char.isupper() for char in word[1:]) else latex(word)
         for word in words

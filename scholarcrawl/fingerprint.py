@@ -21,9 +21,10 @@ import unicodedata
 # Scripts whose combining marks are accents on a base letter (é -> e), so dropping
 # them is what a reader expects. For any other script a mark is part of the letter.
 _ACCENTED_SCRIPT_PREFIXES = ("LATIN", "GREEK", "CYRILLIC")
-_SPACES = re.compile(r"\s+")
-_AUTHOR_SPLIT = re.compile(r"\s*[,;]\s*")
-_ELLIPSIS = ("...", "…")
+# How Scholar text is split, shared by every reader of author lines (matching, export).
+SPACES = re.compile(r"\s+")
+AUTHOR_SPLIT = re.compile(r"\s*[,;]\s*")  # between the names of an author line
+ELLIPSES = ("...", "…")  # the mark of an author line Scholar cut short
 
 
 def _base_is_accented_script(char: str) -> bool:
@@ -50,7 +51,7 @@ def normalise_title(title: str) -> str:
             previous_base = ""
             out.append(" ")
     recomposed = unicodedata.normalize("NFC", "".join(out))
-    return _SPACES.sub(" ", recomposed).strip()
+    return SPACES.sub(" ", recomposed).strip()
 
 
 def first_author_surname(authors: str | None) -> str:
@@ -61,8 +62,8 @@ def first_author_surname(authors: str | None) -> str:
     """
     if not authors:
         return ""
-    first = _AUTHOR_SPLIT.split(authors.strip(), maxsplit=1)[0]
-    for mark in _ELLIPSIS:
+    first = AUTHOR_SPLIT.split(authors.strip(), maxsplit=1)[0]
+    for mark in ELLIPSES:
         first = first.replace(mark, " ")
     words = normalise_title(first).split()
     return words[-1] if words else ""

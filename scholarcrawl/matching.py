@@ -44,7 +44,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from scholarcrawl.fingerprint import first_author_surname, normalise_title
+from scholarcrawl.fingerprint import AUTHOR_SPLIT, ELLIPSES, first_author_surname, normalise_title
 
 # A component whose value is unknown on one side: no evidence either way.
 NEUTRAL = 0.5
@@ -74,7 +74,6 @@ def _wordset(text: str) -> frozenset[str]:
 # --- title keys ------------------------------------------------------------------------------
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-_SPACES = re.compile(r"\s+")
 _CONTRACTIONS = (
     (re.compile(r"\bcan['’]t\b", re.IGNORECASE), "can not"),
     (re.compile(r"\bwon['’]t\b", re.IGNORECASE), "will not"),
@@ -547,8 +546,6 @@ def title_informativeness(title: str) -> float:
 
 # --- authors ---------------------------------------------------------------------------------
 
-_ELLIPSES = ("…", "...")
-_NAME_SPLIT = re.compile(r"\s*[,;]\s*")
 _NAME_PARTICLES = _wordset(
     """van von der den de del della di da das dos du la le lo ter ten te zu af al el bin ibn
     y e d l st"""
@@ -562,7 +559,7 @@ AUTHOR_ELSEWHERE = 0.6  # the row's first author is in the candidate's list, not
 
 
 def _strip_ellipses(text: str) -> str:
-    for mark in _ELLIPSES:
+    for mark in ELLIPSES:
         text = text.replace(mark, " ")
     return text
 
@@ -583,7 +580,7 @@ def _split_names(line: str | None) -> list[str]:
     if not line:
         return []
     names = []
-    for part in _NAME_SPLIT.split(line.strip()):
+    for part in AUTHOR_SPLIT.split(line.strip()):
         part = _strip_ellipses(part).strip()
         if part and normalise_title(part):
             names.append(part)
