@@ -530,14 +530,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        store = _pdf_store()
         with closing(exporter.records(scholar_id)) as records:
+            full = with_stored_paths(records, _pdf_store())
             if args.output:
                 destination = args.output
                 try:
-                    count = write_atomically(
-                        Path(args.output), write, with_stored_paths(records, store)
-                    )
+                    count = write_atomically(Path(args.output), write, full)
                 except OSError as exc:
                     print(
                         f"scholarcrawl export: cannot write {args.output}: {exc.strerror or exc}",
@@ -548,7 +546,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 destination = "stdout"
                 try:
                     out = _utf8_stdout()
-                    count = write(with_stored_paths(records, store), out)
+                    count = write(full, out)
                     out.flush()
                 except BrokenPipeError:
                     _drop_stdout()

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
@@ -30,6 +30,7 @@ from scholarcrawl.store.models import (
     PublicationIdentifier,
     Scholar,
 )
+from scholarcrawl.store.repository import as_utc
 
 #: Publications read per page.
 DEFAULT_BATCH_SIZE = 500
@@ -265,8 +266,8 @@ class Exporter:
                 scholars=tuple(scholars.get(row.id, ())),
                 identifiers=_ordered(identifiers.get(row.id, [])),
                 pdf=pdfs.get(row.id),
-                created_at=_utc(row.created_at),
-                updated_at=_utc(row.updated_at),
+                created_at=as_utc(row.created_at),
+                updated_at=as_utc(row.updated_at),
             )
             for row in page
         ]
@@ -291,10 +292,5 @@ def _ordered(identifiers: list[ExportIdentifier]) -> tuple[ExportIdentifier, ...
     )
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite gives back UTC wall time without a zone
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _utc_opt(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else as_utc(value)
