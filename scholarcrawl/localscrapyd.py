@@ -38,6 +38,7 @@ from scrapy.utils.conf import closest_scrapy_cfg
 
 from scholarcrawl.scrapyd import (
     DEFAULT_PROJECT,
+    ScrapydAuth,
     ScrapydAuthFailed,
     ScrapydClient,
     ScrapydError,
@@ -383,9 +384,7 @@ def _start(port: int) -> int:
         raise
     process = start_process(directory, env=env, detach=True, python=python)
     try:
-        client = ScrapydClient.from_settings(
-            {"SCRAPYD_URL": url}, environ={**env, "SCRAPYD_URL": url}
-        )
+        client = ScrapydClient(url, auth=ScrapydAuth.from_environment(env))
         ready = wait_until_ready(client, process, log=log)
         version, spiders = build_and_deploy(client, project_dir)
     except (LocalScrapydError, ScrapydError) as exc:
