@@ -957,7 +957,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a spider argument (repeatable): limit=N, max_seconds=S, dry_run=1, download=1, ...",
+        help="a spider argument (repeatable): limit=N, max_seconds=S, refresh=new, "
+        "skip_unchanged=1, dry_run=1, download=1, ...",
     )
     schedule.add_argument(
         "-s",

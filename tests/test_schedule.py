@@ -189,8 +189,27 @@ def test_bad_arguments_create_nothing_and_send_nothing(
     assert schedule(url, "--ids", A, "-a", "bogus") == 2
     assert "-a 'bogus' is not NAME=VALUE" in capsys.readouterr().err
     assert schedule(url, "--pdfs", "-a", "download=maybe") == 2
+    assert schedule(url, "--ids", A, "-a", "refresh=new", "-a", "sortby=title") == 2
+    assert "refresh=new reads every profile newest first" in capsys.readouterr().err
+    assert schedule(url, "--due", "-a", "skip_unchanged=perhaps") == 2
+    assert "skip_unchanged must be 1 or 0" in capsys.readouterr().err
     assert len(responses.calls) == 0
     assert not database.exists()
+
+
+@responses.activate
+def test_refresh_and_skip_unchanged_reach_the_job_and_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    responses.add_callback(responses.POST, SCHEDULE, callback=echo_jobid)
+    status = schedule(url, "--ids", A, "-a", "refresh=new", "-a", "skip_unchanged=1")
+    assert status == 0, capsys.readouterr().err
+    [call] = responses.calls
+    assert {("refresh", "new"), ("skip_unchanged", "1")} <= set(form(call))
+    [run] = runs_of(url)
+    assert (run.arguments["refresh"], run.arguments["skip_unchanged"]) == ("new", True)
+    assert run.arguments["sortby"] == "pubdate"
 
 
 @responses.activate

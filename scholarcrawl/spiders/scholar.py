@@ -2,11 +2,19 @@
 
     scrapy crawl scholar -a ids=ID1,ID2 [-a ids_file=PATH] [-a sortby=pubdate]
     scrapy crawl scholar -a resume=due [-a limit=N]
+    ... [-a refresh=full|new] [-a skip_unchanged=1]
     ... [-a max_pages=N] [-a max_seconds=S] [-a dry_run=1]
 
 Every profile is claimed in the continuation queue before its first request; whatever is not
 finished when the run stops (a block, a cooldown, an error, a budget) stays there with its next
 ``cstart`` and is picked up by ``-a resume=due`` or by a later crawl of the same id.
+
+Requests are what Scholar rations, so a recrawl can spend fewer: ``-a refresh=new`` reads each
+profile newest first (``sortby=pubdate``) and stops at the first page whose rows were all known
+before the run (``caught_up``); ``-a skip_unchanged=1`` stops after page one when the profile's
+header and page one match what its last complete crawl stored (``unchanged``). What is known
+is read from the database (:class:`~scholarcrawl.store.refresh.ProfileState`) when a page is
+parsed, before its items are stored.
 
 Settings: ``SCHOLAR_*`` and ``CONTINUATION_*`` (see docs/settings.md).
 """
@@ -16,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +56,7 @@ from scholarcrawl.middlewares.cooldown import (
 )
 from scholarcrawl.progress import RunProgress
 from scholarcrawl.scholar import blocks
-from scholarcrawl.scholar.model import ScholarPageError
+from scholarcrawl.scholar.model import ProfilePage, ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 from scholarcrawl.scholar.urls import (
     SCHOLAR_ID_HINT,
@@ -60,6 +68,7 @@ from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url, sqlite_file_missing
 from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
+from scholarcrawl.store.refresh import ProfileState, StoredHeader
 from scholarcrawl.store.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -67,6 +76,10 @@ logger = logging.getLogger(__name__)
 PAGINATION_MODES = ("robots", "all")
 SORT_MODES = ("pubdate",)
 RESUME_MODES = ("due",)
+REFRESH_MODES = ("full", "new")
+# Why a profile ended complete before its last page (the outcome's reason):
+CAUGHT_UP = "caught_up"  # refresh=new: every row of a page (newest first) was already known
+UNCHANGED = "unchanged"  # skip_unchanged: page one showed the profile as last crawled
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 COOLDOWN_SYNC_SECONDS = 2.0  # how often a run reads cooldowns other runs stored
@@ -230,13 +243,25 @@ def _flag(name: str, value: Any) -> bool:
     raise SpiderArgumentError(f"{name} must be 1 or 0, not {value!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """Why a page ends its profile ``complete`` with a reason (``caught_up``, ``unchanged``),
+    whether or not Scholar shows more, and the profile's size as known then (its pages not
+    fetched are as earlier runs stored them)."""
+
+    reason: str
+    pages: int
+    rows: int
+
+
 @dataclass(slots=True)
 class PendingPage:
     """A parsed page whose items are still in the pipelines."""
 
     remaining: int
-    next_cstart: int | None  # None: the profile's last page
+    next_cstart: int | None  # None: the profile's last page, or one that ends it early
     error: str | None = None
+    ending: Ending | None = None  # set when the page ends the profile (caught up, unchanged)
 
 
 class ScholarSpider(TimeBudget, scrapy.Spider):
@@ -248,6 +273,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         "ids",
         "ids_file",
         "sortby",
+        "refresh",
+        "skip_unchanged",
         "resume",
         "limit",
         "max_pages",
@@ -261,6 +288,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self.arguments = self.check_arguments(arguments)
         self.scholar_ids: list[str] = self.arguments["scholar_ids"]
         self.sortby: str | None = self.arguments["sortby"]
+        self.refresh: str = self.arguments["refresh"]
+        self.skip_unchanged: bool = self.arguments["skip_unchanged"]
         self.resume: str | None = self.arguments["resume"]
         self.limit: int | None = self.arguments["limit"]
         self.max_pages: int | None = self.arguments["max_pages"]
@@ -274,6 +303,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self.cooldowns: CooldownStore | None = None
         self._engine: Engine | None = None
         self._repository: Repository | None = None
+        self._state: ProfileState | None = None
+        self._state_unreadable = False
+        self._stored: dict[str, StoredHeader | None] = {}
+        self._new_rows: dict[str, int] = {}  # refresh=new: rows not known before, per profile
         self._sortby_of: dict[str, str | None] = {}
         self._pages_requested = 0
         self._started = time.monotonic()
@@ -285,6 +318,18 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         """Validate the spider's arguments (called by ``scrapy crawl`` before anything runs)."""
         refuse_unknown(cls.name, arguments, cls.ARGUMENTS)
         sortby = arguments.get("sortby") or None
+        refresh = arguments.get("refresh") or "full"
+        if refresh not in REFRESH_MODES:
+            raise SpiderArgumentError(
+                f"refresh must be {' or '.join(REFRESH_MODES)} (or absent), not {refresh!r}"
+            )
+        if refresh == "new":
+            if sortby not in (None, "pubdate"):
+                raise SpiderArgumentError(
+                    "refresh=new reads every profile newest first (sortby=pubdate), so it "
+                    f"cannot take sortby={sortby!r}"
+                )
+            sortby = "pubdate"
         if sortby is not None and sortby not in SORT_MODES:
             raise SpiderArgumentError(
                 f"sortby must be {' or '.join(SORT_MODES)} (or absent), not {sortby!r}"
@@ -303,6 +348,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         return {
             "scholar_ids": scholar_ids,
             "sortby": sortby,
+            "refresh": refresh,
+            "skip_unchanged": _flag("skip_unchanged", arguments.get("skip_unchanged")),
             "resume": resume,
             "limit": limit,
             "max_pages": _positive_int("max_pages", arguments.get("max_pages")),
@@ -370,6 +417,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         )
         self.cooldowns = CooldownStore(self._engine)
         self._repository = Repository(self._engine)
+        self._state = ProfileState(self._engine)
         self.sync_cooldowns(force=True)
 
     def sync_cooldowns(self, force: bool = False) -> None:
@@ -490,14 +538,16 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
 
     def _planned(self, scholar_id: str, cstart: int, sortby: str | None) -> tuple[str, int]:
         entry = self.progress.add(scholar_id)
-        self._sortby_of[scholar_id] = sortby if sortby is not None else self.sortby
+        # the row's own order: a claimed id's row has this run's sortby (claim_profile starts
+        # a row of another order again), a due row keeps the order its pages were listed in
+        self._sortby_of[scholar_id] = sortby
         entry.pages_before = math.ceil(cstart / self.config.page_size)
         entry.rows_before = cstart
         return scholar_id, cstart
 
     def _print_plan(self) -> None:
         """``dry_run``: the requests this run would start with; nothing sent, nothing written."""
-        queued: dict[str, int] = {}
+        queued: dict[str, tuple[int, str | None]] = {}
         due: list[tuple[str, int, str | None]] = []
         url = resolve_database_url(self.crawler.settings)
         if not sqlite_file_missing(url):  # connecting would create the file: nothing queued
@@ -505,7 +555,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             try:
                 queue = ContinuationQueue(engine)
                 queued = {
-                    entry.scholar_id: entry.cstart
+                    entry.scholar_id: (entry.cstart, entry.sortby)
                     for entry in queue.entries()
                     if entry.status in ("queued", "claimed")
                 }
@@ -514,14 +564,26 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
             finally:
                 engine.dispose()
-        planned: list[tuple[str, int, str | None]] = [
-            (scholar_id, queued.get(scholar_id, 0), self.sortby) for scholar_id in self.scholar_ids
-        ]
+        planned: list[tuple[str, int, str | None]] = []
+        for scholar_id in self.scholar_ids:
+            # a row queued in another order starts again from page 0 (see claim_profile)
+            cstart, sortby = queued.get(scholar_id, (0, self.sortby))
+            planned.append((scholar_id, cstart if sortby == self.sortby else 0, self.sortby))
         if self.resume == "due":
             planned += [row for row in due if row[0] not in self.scholar_ids][: self.limit]
         print(f"dry run: {len(planned)} profiles; nothing is sent and nothing is written")
+        if self.refresh == "new":
+            print(
+                "dry run: refresh=new: profiles newest first (sortby=pubdate), each stopping at "
+                "the first page whose rows are all known"
+            )
+        if self.skip_unchanged:
+            print(
+                "dry run: skip_unchanged: a profile unchanged since its last crawl stops at page 1"
+            )
         for scholar_id, cstart, sortby in planned:
-            print(f"dry run: would request {self._page_url(scholar_id, cstart, sortby)}")
+            order = f"sortby={sortby}" if sortby else "no sortby: most cited first"
+            print(f"dry run: would request {self._page_url(scholar_id, cstart, sortby)} ({order})")
             self.progress.finish(scholar_id, progress.PENDING)
 
     def _page_url(self, scholar_id: str, cstart: int, sortby: str | None) -> str:
@@ -581,19 +643,159 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             self._page_not_read(scholar_id, cstart, exc.reason, response.url, response.meta)
             return
         self.progress.page_fetched(scholar_id, len(page.rows))
+        more = page.more_enabled and bool(page.rows)
+        # read before this page's items are stored: storing them makes them known
+        ending = self._ending(scholar_id, page, more)
         items: list[Any] = [publication_item_from(scholar_id, row) for row in page.rows]
         if cstart == 0:
             items.insert(0, profile_item_from(scholar_id, page.header))
-        more = page.more_enabled and bool(page.rows)
         key = (scholar_id, cstart)
         self._pending_pages[key] = PendingPage(
-            remaining=len(items), next_cstart=cstart + self.config.page_size if more else None
+            remaining=len(items),
+            next_cstart=cstart + self.config.page_size if more and ending is None else None,
+            ending=ending,
         )
         # The queue moves past this page, and the next page is requested, only once every
         # item of it went through the pipelines (item signals: see _item_done).
         yield from items
         if not items:
             self._page_stored(key)
+
+    # --- request economy (refresh=new, skip_unchanged) ---------------------------------------
+
+    def _ending(self, scholar_id: str, page: ProfilePage, more: bool) -> Ending | None:
+        """Whether this page ends its profile: unchanged since its last complete crawl
+        (``skip_unchanged``, page one only), or caught up (``refresh=new``, newest first:
+        every row of the page was known before this run). Read before the page is stored;
+        at most one query for the page's rows."""
+        newest_first = self.refresh == "new" and self._sortby_of.get(scholar_id) == "pubdate"
+        skip = self.skip_unchanged and page.cstart == 0
+        if not (newest_first or skip):
+            return None
+        read: list[dict[str, int]] = []
+
+        def known() -> dict[str, int]:
+            if not read:
+                read.append(self._known_rows(scholar_id, page))
+            return read[0]
+
+        ending = self._unchanged(scholar_id, page, more, known) if skip else None
+        if ending is None and newest_first:
+            ending = self._caught_up(scholar_id, page, more, known)
+        return ending
+
+    def _unchanged(
+        self,
+        scholar_id: str,
+        page: ProfilePage,
+        more: bool,
+        known: Callable[[], dict[str, int]],
+    ) -> Ending | None:
+        """Page one shows the profile as its last complete crawl stored it: the same citation
+        indices and, as far as page one tells, the same publications."""
+        header = self._stored_header(scholar_id)
+        if not self._header_unchanged(header, page):
+            return None
+        assert header is not None and header.rows_seen is not None
+        if not more:  # the whole profile is on this page: its rows are the count
+            if len(page.rows) != header.rows_seen:
+                return None
+            return Ending(UNCHANGED, 1, len(page.rows))
+        # Scholar prints no count: every row of page one known with its stored citations,
+        # and the profile had more than a page (a new uncited paper at the end goes unseen)
+        if header.rows_seen <= self.config.page_size:
+            return None
+        stored = known()
+        if not all(
+            row.scholar_pub_key is not None and stored.get(row.scholar_pub_key) == row.citations
+            for row in page.rows
+        ):
+            return None
+        pages = max(math.ceil(header.rows_seen / self.config.page_size), header.pages_fetched or 0)
+        return Ending(UNCHANGED, pages, header.rows_seen)
+
+    def _caught_up(
+        self,
+        scholar_id: str,
+        page: ProfilePage,
+        more: bool,
+        known: Callable[[], dict[str, int]],
+    ) -> Ending | None:
+        """Newest first, every row of this page was known before this run: so are the rows
+        of the pages after it (a row without a Scholar key is never known)."""
+        stored = known()
+        new = sum(1 for row in page.rows if row.scholar_pub_key not in stored)
+        self._new_rows[scholar_id] = self._new_rows.get(scholar_id, 0) + new
+        if new or not page.rows:
+            return None
+        entry = self.progress.get(scholar_id)
+        header = self._stored_header(scholar_id)
+        crawled = (
+            header is not None
+            and header.crawl_status == progress.COMPLETE
+            and header.rows_seen is not None
+        )
+        if not crawled and entry.pages_before == 0:
+            # the pages past this one may never have been fetched (a first crawl in robots
+            # mode, an abandoned one): the rows known up to here say nothing about them
+            return None
+        pages = entry.pages_before + entry.pages_fetched
+        rows = entry.rows_before + entry.rows_seen
+        if more and crawled:
+            # the pages past this one list what the last complete crawl saw, and the rows
+            # new since then came before this page
+            assert header is not None and header.rows_seen is not None
+            rows = max(rows, header.rows_seen + self._new_rows[scholar_id])
+            pages = max(pages, math.ceil(rows / self.config.page_size))
+        return Ending(CAUGHT_UP, pages, rows)
+
+    @staticmethod
+    def _header_unchanged(header: StoredHeader | None, page: ProfilePage) -> bool:
+        """The stored profile was last crawled to its end, with page one's citation indices."""
+        return (
+            header is not None
+            and header.crawl_status == progress.COMPLETE
+            and header.pages_fetched is not None
+            and header.rows_seen is not None
+            and (header.citations_all, header.h_index_all, header.i10_all)
+            == (page.header.citations_all, page.header.h_index_all, page.header.i10_all)
+        )
+
+    def _stored_header(self, scholar_id: str) -> StoredHeader | None:
+        """The profile's stored header (read once a run, before this run stores page one);
+        None when never stored or not readable (then the profile counts as changed)."""
+        if scholar_id not in self._stored:
+            header = None
+            if self._state is not None:
+                try:
+                    header = self._state.stored_header(scholar_id)
+                except SQLAlchemyError as exc:
+                    self._unreadable(exc)
+            self._stored[scholar_id] = header
+        return self._stored[scholar_id]
+
+    def _known_rows(self, scholar_id: str, page: ProfilePage) -> dict[str, int]:
+        """Stored citations of the page's rows this scholar already has, by Scholar key
+        (one query); a row without a key is never known. Empty when not readable."""
+        keys = [row.scholar_pub_key for row in page.rows if row.scholar_pub_key is not None]
+        if self._state is None or not keys:
+            return {}
+        try:
+            return self._state.known_rows(scholar_id, keys)
+        except SQLAlchemyError as exc:
+            self._unreadable(exc)
+            return {}
+
+    def _unreadable(self, exc: SQLAlchemyError) -> None:
+        # nothing is lost: the profile is fetched as with refresh=full and no skip
+        self._inc("refresh/read_failed")
+        if not self._state_unreadable:
+            self._state_unreadable = True
+            logger.warning(
+                "Cannot read what earlier runs stored (%s): profiles whose state cannot be read "
+                "are fetched to their last page",
+                exc.__class__.__name__,
+            )
 
     # --- pages stored ------------------------------------------------------------------------
 
@@ -638,6 +840,9 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             )
             self.ledger.fail(scholar_id, cstart, "store_failed", pending.error, None)
             return
+        if pending.ending is not None:
+            self._ended_early(scholar_id, cstart, pending.ending)
+            return
         if pending.next_cstart is None:
             self._finish(scholar_id, progress.COMPLETE)
             self.ledger.complete(scholar_id)
@@ -655,6 +860,33 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             return
         assert self.crawler.engine is not None
         self.crawler.engine.crawl(request)
+
+    def _ended_early(self, scholar_id: str, cstart: int, ending: Ending) -> None:
+        """The profile is complete without its later pages (caught up, or unchanged)."""
+        assert self.ledger is not None
+        entry = self.progress.get(scholar_id)
+        # the pages not fetched count as stored by earlier runs, so the profile's row keeps
+        # its size (skip_unchanged compares it next time)
+        entry.pages_before = max(0, ending.pages - entry.pages_fetched)
+        entry.rows_before = max(0, ending.rows - entry.rows_seen)
+        self._finish(scholar_id, progress.COMPLETE, ending.reason)
+        self.ledger.complete(scholar_id)
+        self._inc(f"refresh/{ending.reason}")
+        if ending.reason == CAUGHT_UP:
+            logger.info(
+                "Profile %s caught up at cstart=%d (refresh=new): every row of the page was "
+                "known, so no later page is requested",
+                scholar_id,
+                cstart,
+            )
+        else:
+            logger.info(
+                "Profile %s is unchanged since its last complete crawl (skip_unchanged): "
+                "%d of its %d pages not requested",
+                scholar_id,
+                max(0, ending.pages - entry.pages_fetched),
+                ending.pages,
+            )
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -51,6 +51,53 @@ def test_sortby_is_checked() -> None:
     ] == ("pubdate")
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"refresh": "all"}, "refresh must be full or new"),
+        ({"refresh": "New"}, "refresh must be full or new"),
+        ({"refresh": "new", "sortby": "title"}, "refresh=new reads every profile newest first"),
+        ({"skip_unchanged": "maybe"}, "skip_unchanged must be 1 or 0"),
+    ],
+)
+def test_refresh_and_skip_unchanged_are_checked(arguments: dict[str, str], message: str) -> None:
+    with pytest.raises(SpiderArgumentError, match=message):
+        ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", **arguments})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({}, ("full", None, False)),
+        ({"refresh": "", "skip_unchanged": ""}, ("full", None, False)),
+        ({"refresh": "full", "sortby": "pubdate"}, ("full", "pubdate", False)),
+        ({"refresh": "new"}, ("new", "pubdate", False)),
+        ({"refresh": "new", "sortby": "pubdate"}, ("new", "pubdate", False)),
+        ({"skip_unchanged": "1"}, ("full", None, True)),
+        ({"refresh": "new", "skip_unchanged": "yes"}, ("new", "pubdate", True)),
+    ],
+)
+def test_refresh_new_implies_newest_first(
+    arguments: dict[str, str], expected: tuple[str, str | None, bool]
+) -> None:
+    checked = ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", **arguments})
+    assert (checked["refresh"], checked["sortby"], checked["skip_unchanged"]) == expected
+
+
+def test_refresh_new_requests_every_page_newest_first_with_user_first() -> None:
+    crawler = get_crawler(
+        ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9", "SCHOLAR_PAGINATION": "all"}
+    )
+    spider = ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ", refresh="new")
+    first = spider.page_request("RxmmtT8AAAAJ", 0)
+    second = spider.page_request("RxmmtT8AAAAJ", 100)
+    assert first.url == (
+        "http://127.0.0.1:9/citations?user=RxmmtT8AAAAJ&hl=en&pagesize=100&sortby=pubdate"
+    )
+    assert second.url == first.url + "&cstart=100"
+    assert (spider.refresh, spider.skip_unchanged) == ("new", False)
+
+
 def test_page_requests_put_first_pages_first_and_honour_pagination_mode() -> None:
     crawler = get_crawler(ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9"})
     spider = ScholarSpider.from_crawler(crawler, ids="RxmmtT8AAAAJ")
@@ -110,6 +157,8 @@ def test_resume_needs_no_ids_and_bounds_are_parsed() -> None:
     assert checked == {
         "scholar_ids": [],
         "sortby": None,
+        "refresh": "full",
+        "skip_unchanged": False,
         "resume": "due",
         "limit": 7,
         "max_pages": 3,
