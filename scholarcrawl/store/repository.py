@@ -259,8 +259,40 @@ class Repository:
             # and our insert (or merged a row we read): the retry reads again and updates.
             return self._upsert_publication(values, run_id)
 
+    def upsert_publications(
+        self, rows: Sequence[Mapping[str, Any]], run_id: str
+    ) -> list[PublicationChange]:
+        """Store a page of publication rows in one transaction; what each row did, in order.
+
+        The result is what :meth:`upsert_publication` on each row in turn would give. Rows
+        that do not depend on each other (nearly every page) are written with a few set-wise
+        statements (:mod:`scholarcrawl.store.batch`); otherwise one by one, in order, in the
+        same transaction. Either every row is stored or none is.
+        """
+        if not rows:
+            return []
+        from scholarcrawl.store.batch import store_rows
+
+        def store() -> list[PublicationChange]:
+            now = utcnow()
+            with self.session() as session:
+                changes = store_rows(session, rows, run_id, now)
+                if changes is None:
+                    changes = [self._store_row(session, row, run_id, now) for row in rows]
+                return changes
+
+        try:
+            return store()
+        except (IntegrityError, StaleDataError):
+            return store()  # another process stored one of these keys meanwhile: read again
+
     def _upsert_publication(self, values: Mapping[str, Any], run_id: str) -> PublicationChange:
-        now = utcnow()
+        with self.session() as session:
+            return self._store_row(session, values, run_id, utcnow())
+
+    def _store_row(
+        self, session: Session, values: Mapping[str, Any], run_id: str, now: datetime
+    ) -> PublicationChange:
         scholar_id = values["scholar_id"]
         cluster_ids: list[str] = list(values.get("cluster_ids") or [])
         identifiers: list[Mapping[str, Any]] = list(values.get("identifiers") or [])
@@ -268,106 +300,105 @@ class Repository:
         data = {key: values[key] for key in PUBLICATION_DATA_FIELDS}
         status = values.get("identifier_status")
         error = values.get("identifier_error")
-        with self.session() as session:
-            if session.get(Scholar, scholar_id) is None:
-                session.add(
-                    Scholar(
-                        scholar_id=scholar_id,
-                        interests=[],
-                        cites_per_year={},
-                        coauthors=[],
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                session.flush()
-            fingerprint = values["fingerprint"]
-            found = self._find_all(session, self_ids, cluster_ids, fingerprint)
-            row_ids = _identity_sets(identifiers)
-            held = self._held_identities(session, [pub.id for pub in found])
-            # a stored paper whose identity differs from the row's (another DOI, or the
-            # preprint of this journal row) is another work, whatever else they share
-            compatible = [pub for pub in found if not _conflict(row_ids, held[pub.id])]
-            publication = compatible[0] if compatible else None
-            merged: list[int] = []
-            if publication is None:
-                if any(pub.fingerprint == fingerprint for pub in found) or session.scalar(
-                    select(Publication.id).where(Publication.fingerprint == fingerprint)
-                ):
-                    # same title, year and first author as another work: a key of its own
-                    fingerprint = _variant_fingerprint(fingerprint, self_ids)
-                publication = Publication(
-                    fingerprint=fingerprint,
-                    normalized_title=normalise_title(values["title"]),
-                    cluster_ids=[],
-                    source_scholar_id=scholar_id,
-                    identifier_status=status,
-                    identifier_error=error,
+        if session.get(Scholar, scholar_id) is None:
+            session.add(
+                Scholar(
+                    scholar_id=scholar_id,
+                    interests=[],
+                    cites_per_year={},
+                    coauthors=[],
                     created_at=now,
                     updated_at=now,
-                    **data,
                 )
-                session.add(publication)
-                session.flush()
-                pub_change = Change(inserted=True)
-            else:
-                # Every other publication this row's keys lead to is the same paper, unless
-                # their identities conflict (an erratum's DOI, a preprint and its journal).
-                mine = _union(held[publication.id], row_ids)
-                for other in compatible[1:]:
-                    if _conflict(mine, held[other.id]):
-                        continue
-                    key = self._merge_key(publication, other, held, self_ids)
-                    self._merge(session, publication, other, key, run_id, now)
-                    mine = _union(mine, held[other.id])
-                    merged.append(other.id)
-                pub_updated = False
-                if publication.source_scholar_id in (None, scholar_id):
-                    data["normalized_title"] = normalise_title(values["title"])
-                    data["source_scholar_id"] = scholar_id
-                    pub_updated = _apply(publication, data)
-                if status is not None and _status_rank(status) >= _status_rank(
-                    publication.identifier_status
-                ):
-                    changes = {"identifier_status": status, "identifier_error": error}
-                    pub_updated = _apply(publication, changes) or pub_updated
-                if pub_updated or merged:
-                    publication.updated_at = now
-                pub_change = Change(updated=pub_updated or bool(merged))
-            owned = self._add_clusters(session, publication.id, cluster_ids)
-            clusters = sorted(set(publication.cluster_ids or []) | owned)
-            if clusters != sorted(publication.cluster_ids or []):
-                publication.cluster_ids = clusters
-                if not pub_change.inserted:
-                    publication.updated_at = now
-                    pub_change = Change(updated=True)
-            added = self._add_identifiers(session, publication.id, identifiers, run_id, now)
-            # holding its own DOI or arXiv id is what "resolved" means
-            if (
-                (added or merged)
-                and publication.identifier_status != "resolved"
-                and self._holds_identity(session, publication.id)
+            )
+            session.flush()
+        fingerprint = values["fingerprint"]
+        found = self._find_all(session, self_ids, cluster_ids, fingerprint)
+        row_ids = _identity_sets(identifiers)
+        held = self._held_identities(session, [pub.id for pub in found])
+        # a stored paper whose identity differs from the row's (another DOI, or the
+        # preprint of this journal row) is another work, whatever else they share
+        compatible = [pub for pub in found if not _conflict(row_ids, held[pub.id])]
+        publication = compatible[0] if compatible else None
+        merged: list[int] = []
+        if publication is None:
+            if any(pub.fingerprint == fingerprint for pub in found) or session.scalar(
+                select(Publication.id).where(Publication.fingerprint == fingerprint)
             ):
-                publication.identifier_status = "resolved"
-                publication.identifier_error = None
-            pdf_queued = False
-            if values.get("queue_pdf"):
-                from scholarcrawl.store.pdfqueue import sync_publication
+                # same title, year and first author as another work: a key of its own
+                fingerprint = _variant_fingerprint(fingerprint, self_ids)
+            publication = Publication(
+                fingerprint=fingerprint,
+                normalized_title=normalise_title(values["title"]),
+                cluster_ids=[],
+                source_scholar_id=scholar_id,
+                identifier_status=status,
+                identifier_error=error,
+                created_at=now,
+                updated_at=now,
+                **data,
+            )
+            session.add(publication)
+            session.flush()
+            pub_change = Change(inserted=True)
+        else:
+            # Every other publication this row's keys lead to is the same paper, unless
+            # their identities conflict (an erratum's DOI, a preprint and its journal).
+            mine = _union(held[publication.id], row_ids)
+            for other in compatible[1:]:
+                if _conflict(mine, held[other.id]):
+                    continue
+                key = self._merge_key(publication, other, held, self_ids)
+                self._merge(session, publication, other, key, run_id, now)
+                mine = _union(mine, held[other.id])
+                merged.append(other.id)
+            pub_updated = False
+            if publication.source_scholar_id in (None, scholar_id):
+                data["normalized_title"] = normalise_title(values["title"])
+                data["source_scholar_id"] = scholar_id
+                pub_updated = _apply(publication, data)
+            if status is not None and _status_rank(status) >= _status_rank(
+                publication.identifier_status
+            ):
+                changes = {"identifier_status": status, "identifier_error": error}
+                pub_updated = _apply(publication, changes) or pub_updated
+            if pub_updated or merged:
+                publication.updated_at = now
+            pub_change = Change(updated=pub_updated or bool(merged))
+        owned = self._add_clusters(session, publication.id, cluster_ids)
+        clusters = sorted(set(publication.cluster_ids or []) | owned)
+        if clusters != sorted(publication.cluster_ids or []):
+            publication.cluster_ids = clusters
+            if not pub_change.inserted:
+                publication.updated_at = now
+                pub_change = Change(updated=True)
+        added = self._add_identifiers(session, publication.id, identifiers, run_id, now)
+        # holding its own DOI or arXiv id is what "resolved" means
+        if (
+            (added or merged)
+            and publication.identifier_status != "resolved"
+            and self._holds_identity(session, publication.id)
+        ):
+            publication.identifier_status = "resolved"
+            publication.identifier_error = None
+        pdf_queued = False
+        if values.get("queue_pdf"):
+            from scholarcrawl.store.pdfqueue import sync_publication
 
-                pdf_queued = sync_publication(session, publication.id, now)
-            authorship_change = self._upsert_authorship(session, publication.id, values, now)
-            snapshot_added = self._snapshot(
-                session, publication.id, scholar_id, run_id, values["citations"], now
-            )
-            return PublicationChange(
-                publication.id,
-                pub_change,
-                authorship_change,
-                snapshot_added,
-                added,
-                tuple(merged),
-                pdf_queued,
-            )
+            pdf_queued = sync_publication(session, publication.id, now)
+        authorship_change = self._upsert_authorship(session, publication.id, values, now)
+        snapshot_added = self._snapshot(
+            session, publication.id, scholar_id, run_id, values["citations"], now
+        )
+        return PublicationChange(
+            publication.id,
+            pub_change,
+            authorship_change,
+            snapshot_added,
+            added,
+            tuple(merged),
+            pdf_queued,
+        )
 
     def _find_all(
         self,

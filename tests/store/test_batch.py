@@ -1,0 +1,222 @@
+"""A page stored at once gives what its rows stored one by one give (scholarcrawl/store/batch.py).
+
+Random pages are drawn from small pools of titles, cluster ids, DOIs and arXiv ids, so that
+rows share keys, lead to several stored papers (merges), conflict (an erratum's DOI, a
+preprint), change their citations and gain identifiers across runs. The same rows are stored
+one by one into one database and page by page into another; the two databases and the
+changes reported must be the same.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from scholarcrawl.fingerprint import publication_fingerprint
+from scholarcrawl.store import batch
+from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.repository import PublicationChange, Repository
+from tests.support.dbdump import dump
+from tests.support.postgres import PostgresServer
+
+SCHOLARS = ["AAAAAAAAAAAJ", "BBBBBBBBBBBJ", "CCCCCCCCCCCJ", "DDDDDDDDDDDJ"]
+TITLES = [
+    "Deep learning for tests",
+    "Attention is all you need",
+    "Attention is not all you need",
+    "A study of caching",
+    "Graph neural networks at scale",
+    "On the storage of citations",
+    "Learning to rank papers",
+    "Errata: A study of caching",
+]
+
+
+@pytest.fixture
+def twin_engines(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[tuple[Engine, Engine]]:
+    """Two fresh migrated databases of the same kind (SQLite files, or PostgreSQL databases)."""
+    if database_url.startswith("sqlite"):
+        other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        other = server.create_database()
+    engines = (make_engine(database_url), make_engine(other))
+    for engine in engines:
+        upgrade(engine)
+    yield engines
+    for engine in engines:
+        engine.dispose()
+
+
+def _identifier(rng: random.Random) -> dict[str, Any]:
+    kind = rng.choice(["doi", "doi", "arxiv", "pmid"])
+    value = {
+        "doi": f"10.1000/t{rng.randrange(6)}",
+        "arxiv": f"2101.0000{rng.randrange(5)}",
+        "pmid": str(1000 + rng.randrange(4)),
+    }[kind]
+    return {
+        "kind": kind,
+        "value": value,
+        "role": rng.choice(["self", "self", "self", "version"]),
+        "source": rng.choice(["local", "crossref", "arxiv"]),
+        "confidence": rng.choice([0.7, 0.9, 0.95, 1.0]),
+        "evidence": {"score": rng.random()},
+    }
+
+
+def _row(rng: random.Random, scholar_id: str, position: int) -> dict[str, Any]:
+    title = rng.choice(TITLES)
+    year = rng.choice([2019, 2020, 2020, None])
+    authors = rng.choice(["A Author, B Other", "B Other, A Author", "A Author"])
+    identifiers = [_identifier(rng) for _ in range(rng.choice([0, 0, 1, 1, 2]))]
+    row: dict[str, Any] = {
+        "item_type": "publication",
+        "scholar_id": scholar_id,
+        "title": title,
+        "authors": authors,
+        "venue": rng.choice(["Journal of Tests", "Proc. Tests", None]),
+        "year": year,
+        "citations": rng.randrange(0, 4),
+        "merged": rng.random() < 0.1,
+        "cluster_ids": [str(rng.randrange(12)) for _ in range(rng.choice([0, 1, 1, 2]))],
+        "scholar_pub_key": f"{scholar_id}:{rng.randrange(30)}",
+        "position": position,
+        "identifiers": identifiers,
+        "identifier_status": rng.choice([None, "resolved", "no_match", "error"]),
+        "identifier_error": rng.choice([None, "timeout"]),
+        "queue_pdf": rng.random() < 0.8,
+    }
+    row["fingerprint"] = publication_fingerprint(title, year, authors)
+    return row
+
+
+def _pages(rng: random.Random, *, fresh: bool) -> list[list[dict[str, Any]]]:
+    """Pages of one run; ``fresh`` pages draw from many titles so that most rows are new."""
+    pages = []
+    for _ in range(rng.randrange(2, 6)):
+        scholar_id = rng.choice(SCHOLARS)
+        size = rng.choice([1, 2, 3, 5, 8])
+        rows = []
+        for position in range(1, size + 1):
+            row = _row(rng, scholar_id, position)
+            if fresh:  # a title of its own: a page with no shared key
+                row["title"] = f"{row['title']} {rng.randrange(10**9)}"
+                row["fingerprint"] = publication_fingerprint(
+                    row["title"], row["year"], row["authors"]
+                )
+                row["cluster_ids"] = [f"c{rng.randrange(10**9)}" for _ in row["cluster_ids"]]
+                for ident in row["identifiers"]:
+                    ident["value"] = f"{ident['value']}.{rng.randrange(10**9)}"
+            rows.append(row)
+        if not fresh and not pages:  # a paper listed twice on one page: rows that depend
+            rows.append({**rows[0], "scholar_pub_key": "twice", "position": size + 1})
+        pages.append(rows)
+    return pages
+
+
+def _rerun(rng: random.Random, pages: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """Earlier pages seen again, changed as Scholar and the resolver change them."""
+    again = []
+    for page in pages:
+        rows = []
+        for row in page:
+            row = {**row, "identifiers": list(row["identifiers"])}
+            change = rng.choice(["citations", "identifier", "cluster", "status", "venue", "none"])
+            if change == "citations":
+                row["citations"] += rng.randrange(1, 3)
+            elif change == "identifier":
+                ident = _identifier(rng)
+                ident["value"] = f"{ident['value']}.{rng.randrange(10**9)}"
+                row["identifiers"].append(ident)
+            elif change == "cluster":
+                row["cluster_ids"] = [*row["cluster_ids"], f"c{rng.randrange(10**9)}"]
+            elif change == "status":
+                row["identifier_status"] = rng.choice(["resolved", "no_match", "deferred"])
+            elif change == "venue":
+                row["venue"] = "Another Venue"
+            rows.append(row)
+        again.append(rows)
+    return again
+
+
+def _outline(change: PublicationChange) -> tuple[Any, ...]:
+    return (
+        change.publication,
+        change.authorship,
+        change.snapshot_added,
+        change.identifiers_added,
+        len(change.merged),
+        change.pdf_queued,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pages_stored_at_once_equal_rows_stored_one_by_one(
+    twin_engines: tuple[Engine, Engine], seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    one_by_one, by_page = Repository(twin_engines[0]), Repository(twin_engines[1])
+    taken = {"batch": 0, "fallback": 0}
+    store_rows = batch.store_rows
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        result = store_rows(*args, **kwargs)
+        taken["fallback" if result is None else "batch"] += 1
+        return result
+
+    monkeypatch.setattr(batch, "store_rows", counting)
+    previous: list[list[dict[str, Any]]] = []
+    for run in range(6):
+        run_ids = [repo.start_run("scholar", {"run": run}) for repo in (one_by_one, by_page)]
+        # new papers, the same pages seen again (changed), pages sharing keys
+        pages = [_pages(rng, fresh=True), _rerun(rng, previous), _pages(rng, fresh=False)][run % 3]
+        previous = pages if run % 3 == 0 else previous
+        for page in pages:
+            expected = [one_by_one.upsert_publication(row, run_ids[0]) for row in page]
+            got = by_page.upsert_publications(page, run_ids[1])
+            assert [_outline(change) for change in got] == [_outline(change) for change in expected]
+        assert dump(by_page.engine) == dump(one_by_one.engine)
+    # both ways were taken: set-wise pages, and pages whose rows depend on each other
+    assert taken["batch"] > 0 and taken["fallback"] > 0, taken
+
+
+def test_a_rerun_page_updates_citations_and_history_in_place(
+    twin_engines: tuple[Engine, Engine],
+) -> None:
+    repo = Repository(twin_engines[0])
+    rng = random.Random(99)
+    page = _pages(rng, fresh=True)[0]
+    first = repo.start_run("scholar", {})
+    assert all(change.publication.inserted for change in repo.upsert_publications(page, first))
+    again = repo.start_run("scholar", {})
+    for row in page:
+        row["citations"] += 5
+    changes = repo.upsert_publications(page, again)
+    assert [change.authorship.updated for change in changes] == [True] * len(page)
+    assert all(change.snapshot_added for change in changes)
+    assert not any(change.publication.changed for change in changes)
+    # the same run seeing the page twice keeps one history row per paper, with the last count
+    for row in page:
+        row["citations"] += 1
+    changes = repo.upsert_publications(page, again)
+    assert not any(change.snapshot_added for change in changes)
+    history = dump(repo.engine)["citation_snapshots"]
+    assert len(history) == 2 * len(page)
+
+
+def test_a_failed_page_stores_nothing(twin_engines: tuple[Engine, Engine]) -> None:
+    repo = Repository(twin_engines[0])
+    page = _pages(random.Random(7), fresh=True)[0]
+    page[-1] = {**page[-1], "citations": None}  # NOT NULL: the last insert fails
+    run_id = repo.start_run("scholar", {})
+    with pytest.raises(Exception, match=r"(?i)null"):
+        repo.upsert_publications(page, run_id)
+    assert repo.counts()["publications"] == 0
