@@ -147,6 +147,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
 SCHOLARCRAWL_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 # Apply pending migrations when a crawl starts; when off, a crawl on an old schema refuses.
 SCHOLARCRAWL_AUTO_MIGRATE = True
+# Publication rows written together in one transaction (a page is 100 rows).
+SCHOLARCRAWL_STORE_BATCH_SIZE = 100
 
 # --- Runs (crawl_runs; docs/runs.md) --------------------------------------------------------
 # How often a running crawl writes its heartbeat, counters and progress to its run row.
@@ -189,6 +191,8 @@ DOWNLOADER_MIDDLEWARES = {
     # After the robots.txt check, before HttpProxyMiddleware (750) reads meta["proxy"].
     "scholarcrawl.middlewares.cooldown.ScholarCooldownMiddleware": 745,
 }
+# Scrapy's messages, but the per-item "Scraped from" record only when LOG_LEVEL is DEBUG.
+LOG_FORMATTER = "scholarcrawl.logformatter.ScholarLogFormatter"
 ITEM_PIPELINES = {
     "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
     "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,

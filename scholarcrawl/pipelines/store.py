@@ -1,14 +1,21 @@
 """Stores profiles and publications (idempotent upserts) under the run's id.
 
+Publications are stored a page at a time: each item waits (its ``process_item`` is a
+coroutine) until the rows handed over with it are written in one transaction, at most
+``SCHOLARCRAWL_STORE_BATCH_SIZE`` rows together. Rows of one batch that cannot be written
+together are then written one by one, each in its own transaction, so that a failure fails
+only its own item (and so its page), as before.
+
 The run itself is recorded by :class:`scholarcrawl.extensions.runs.RunTracker`, which gives the
 spider its ``run_id`` once this pipeline has made the schema current.
 
 Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that name),
-``SCHOLARCRAWL_AUTO_MIGRATE``.
+``SCHOLARCRAWL_AUTO_MIGRATE``, ``SCHOLARCRAWL_STORE_BATCH_SIZE``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Self
 
@@ -18,7 +25,7 @@ from scrapy.crawler import Crawler
 
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
-from scholarcrawl.store.repository import Change, Repository
+from scholarcrawl.store.repository import Change, PublicationChange, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +39,15 @@ class StorePipeline:
         self.url = resolve_database_url(settings)
         self.auto_migrate = settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE", True)
         self.repository = Repository(make_engine(self.url))
+        self.batch_size = settings.getint("SCHOLARCRAWL_STORE_BATCH_SIZE", 100)
+        if self.batch_size < 1:
+            raise ValueError(
+                f"SCHOLARCRAWL_STORE_BATCH_SIZE must be at least 1, not {self.batch_size}"
+            )
         self.dry_run = False
+        # rows handed over and not yet written, each with the future its item waits on
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]] = []
+        self._flush_scheduled: asyncio.Handle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -50,7 +65,7 @@ class StorePipeline:
     def run_id(self) -> str | None:
         return getattr(self.crawler.spider, "run_id", None)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
         item_type = adapter["item_type"]
         run_id = self.run_id
@@ -63,7 +78,8 @@ class StorePipeline:
                 raise RuntimeError(
                     "no run is recorded for this crawl (is the RunTracker extension off?)"
                 )
-            result = self.repository.upsert_publication(adapter.asdict(), run_id)
+            # a shallow copy: ItemAdapter.asdict() walks every nested value looking for items
+            result = await self._stored(dict(adapter.items()))
             self._count("publication", result.publication)
             self._count("authorship", result.authorship)
             if result.snapshot_added:
@@ -72,7 +88,51 @@ class StorePipeline:
                 self._inc("pdf_queue/queued")
         return item
 
+    def _stored(self, values: dict[str, Any]) -> asyncio.Future[PublicationChange]:
+        """The row joins the next batch; the future is done when the batch is written."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[PublicationChange] = loop.create_future()
+        self._waiting.append((values, future))
+        if self._flush_scheduled is None:
+            # The items of a page reach this pipeline in the same turn of the event loop: the
+            # batch is written once the loop has run what is ready. Never at once: the items
+            # then resume in the order they came (feeds keep Scholar's order).
+            self._flush_scheduled = loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = None
+        waiting = self._waiting[: self.batch_size]
+        del self._waiting[: self.batch_size]
+        if self._waiting:
+            self._flush_scheduled = asyncio.get_running_loop().call_soon(self._flush)
+        if not waiting:
+            return
+        run_id = self.run_id
+        assert run_id is not None
+        rows = [values for values, _ in waiting]
+        self._inc("batches")
+        try:
+            changes = self.repository.upsert_publications(rows, run_id)
+        except Exception as exc:  # each row is retried on its own below
+            logger.debug("A batch of %d rows failed (%r); storing them one by one", len(rows), exc)
+            self._inc("batches/one_by_one")
+            for values, future in waiting:
+                try:
+                    change = self.repository.upsert_publication(values, run_id)
+                except Exception as row_exc:  # the item's own failure
+                    if not future.done():  # done: its item was cancelled (shutdown)
+                        future.set_exception(row_exc)
+                else:
+                    if not future.done():
+                        future.set_result(change)
+            return
+        for (_, future), change in zip(waiting, changes, strict=True):
+            if not future.done():
+                future.set_result(change)
+
     def close_spider(self, spider: Spider | None = None) -> None:
+        # nothing waits here: the engine closes once every item is through the pipelines
         self.repository.engine.dispose()
 
     def _count(self, table: str, change: Change) -> None:
