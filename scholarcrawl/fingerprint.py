@@ -32,8 +32,19 @@ def _base_is_accented_script(char: str) -> bool:
     return name.startswith(_ACCENTED_SCRIPT_PREFIXES)
 
 
+_ASCII_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def normalise_title(title: str) -> str:
     """Return the comparison key of a title (may be empty only for a title of pure punctuation)."""
+    if title.isascii():
+        # the same key as below, without the per-character Unicode work: an ASCII letter has
+        # no accent to drop, and everything but letters and digits is a space
+        return _ASCII_NON_ALNUM.sub(" ", title.lower()).strip()
+    return _normalise_unicode(title)
+
+
+def _normalise_unicode(title: str) -> str:
     text = unicodedata.normalize("NFKC", title).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     out: list[str] = []

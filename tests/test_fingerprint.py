@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from scholarcrawl.fingerprint import (
@@ -61,3 +63,17 @@ def test_titles_of_only_punctuation_keep_distinct_keys() -> None:
     assert publication_fingerprint("???", 2020, "A B") != publication_fingerprint(
         "!!!", 2020, "A B"
     )
+
+
+def test_ascii_titles_take_the_short_way_to_the_same_key() -> None:
+    """Every ASCII character, alone and between letters: the short way equals the Unicode way."""
+    from scholarcrawl.fingerprint import _normalise_unicode
+
+    rng = random.Random(5)
+    characters = [chr(code) for code in range(128)]
+    samples = [f"Ab{char}cD 1{char}2" for char in characters]
+    samples += [
+        "".join(rng.choice(characters) for _ in range(rng.randrange(40))) for _ in range(500)
+    ]
+    for title in samples:
+        assert normalise_title(title) == _normalise_unicode(title), repr(title)
