@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
-import platform
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.common import DEFAULT_OUTPUT, environment, merge_into
 from scholarcrawl.matching import DEFAULT_POLICY, MatchPolicy
 from scholarcrawl.matchset import (
     CATEGORIES,
@@ -43,26 +39,7 @@ from scholarcrawl.matchset import (
 
 TARGET_PRECISION = 0.98
 TARGET_RECALL = 0.90
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 SECTION = "matching"
-
-
-def environment() -> dict[str, Any]:
-    """Where the figures were measured."""
-    uname = platform.uname()
-    try:
-        rapidfuzz_version: str | None = metadata.version("rapidfuzz")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency of the package
-        rapidfuzz_version = None
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or uname.machine,
-        "system": f"{uname.system} {uname.release}",
-        "cpu_count": os.cpu_count(),
-        "rapidfuzz": rapidfuzz_version,
-    }
 
 
 def _meets(t: Tally) -> bool:
@@ -122,28 +99,6 @@ def build_section(
         "elapsed_seconds": round(elapsed, 3),
         "environment": environment(),
     }
-
-
-def merge_into(path: Path, section: dict[str, Any], name: str = SECTION) -> None:
-    """Write ``section`` under ``name``, keeping the file's other top-level keys."""
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8") or "{}")
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"{path} is not valid JSON ({exc}); not overwriting it") from None
-        if not isinstance(existing, dict):
-            raise SystemExit(f"{path} does not hold a JSON object; not overwriting it")
-        data = existing
-    data[name] = section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # written beside the target and renamed: a reader never sees half a file
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(handle.name, path)
 
 
 def _ratio(value: float | None) -> str:
@@ -269,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.grid:
         print()
         print(format_grid(grid_search(dev, policy), policy))
-    merge_into(args.output, section)
+    merge_into(args.output, section, SECTION)
     print(f"wrote the '{SECTION}' section of {args.output}")
     return 0
 

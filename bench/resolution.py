@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from bench.matching import DEFAULT_OUTPUT, environment, merge_into
+from bench.common import DEFAULT_OUTPUT, environment, merge_into, now_utc
 from scholarcrawl.apis.client import ApiAnswer
 from scholarcrawl.apis.config import ApiConfig, ServiceConfig
 from scholarcrawl.matching import DEFAULT_POLICY
@@ -116,6 +116,7 @@ def run(profiles: int, publications: int, seed: int) -> dict[str, Any]:
     precision = right / given if given else None
     recall = found / known if known else None
     return {
+        "generated_at": now_utc(),
         "corpus": {"profiles": profiles, "publications": publications, "seed": seed},
         "rows": rows,
         "rows_with_truth": known,
