@@ -55,10 +55,28 @@ test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole su
 demo: $(STAMP) ## replay server + crawl of three sample profiles and their open-access PDFs into SQLite, then a summary
 	$(BIN)/scholarcrawl demo --database-file demo.sqlite3
 
+# where `make bench` and `make bench-quick` write their figures (bench/README.md)
+BENCH_OUTPUT ?= bench/results.json
+
 .PHONY: bench
-bench: $(STAMP) ## run the benchmarks (matching set, end-to-end resolution) into bench/results.json
-	$(BIN)/python -m bench.matching --output bench/results.json
-	$(BIN)/python -m bench.resolution --output bench/results.json
+bench: $(STAMP) ## every benchmark against local replay servers, as ratios to their floors (about 13 min), into BENCH_OUTPUT (bench/results.json), then the table
+	$(BIN)/python -m bench.matching --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.resolution --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.parser --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.economy --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.crawl --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.scale --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.report --results $(BENCH_OUTPUT)
+
+.PHONY: bench-quick
+bench-quick: $(STAMP) ## the same benchmarks at small sizes, each run once (about 2 min): a check, not figures to quote
+	$(BIN)/python -m bench.matching --output $(BENCH_OUTPUT)
+	$(BIN)/python -m bench.resolution --output $(BENCH_OUTPUT) --profiles 4 --publications 60 --seed 7
+	$(BIN)/python -m bench.parser --output $(BENCH_OUTPUT) --repeat 1 --seconds 0.5
+	$(BIN)/python -m bench.economy --output $(BENCH_OUTPUT) --api-profiles 3 --api-publications 50 --refresh-profiles 5
+	$(BIN)/python -m bench.crawl --output $(BENCH_OUTPUT) --repeat 1 --profiles 10 --resolution-profiles 2
+	$(BIN)/python -m bench.scale --output $(BENCH_OUTPUT) --repeat 1 --sizes 1000,10000 --crawl-sizes 3000,15000 --batch-profiles 2
+	$(BIN)/python -m bench.report --results $(BENCH_OUTPUT)
 
 .PHONY: replay
 replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C
