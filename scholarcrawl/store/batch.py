@@ -40,7 +40,7 @@ from scholarcrawl.store.models import (
     PublicationMerge,
     Scholar,
 )
-from scholarcrawl.store.pdfqueue import CLAIMED, DONE, PENDING
+from scholarcrawl.store.pdfqueue import CLAIMED, DONE, PENDING, _best
 from scholarcrawl.store.repository import (
     IDENTITY_KINDS,
     PUBLICATION_DATA_FIELDS,
@@ -50,6 +50,7 @@ from scholarcrawl.store.repository import (
     _identity_sets,
     _self_identity,
     _status_rank,
+    take_finding,
 )
 
 T = TypeVar("T")
@@ -330,23 +331,9 @@ def _fold(
                 now,
             )
             added += 1
-        elif confidence > row.confidence:
-            row.role = str(ident.get("role") or row.role)
-            row.source = str(ident["source"])
-            row.confidence = confidence
-            row.evidence = dict(ident.get("evidence") or {})
-            row.run_id = run_id
+        elif take_finding(row, ident, run_id):
             row.dirty = True
     return added
-
-
-def _best(identifiers: Iterable[_Identifier], kind: str) -> str | None:
-    """As :func:`scholarcrawl.store.pdfqueue._best`: its own first, then the most confident."""
-    ranked = sorted(
-        (row for row in identifiers if row.kind == kind),
-        key=lambda row: (row.role != "self", -row.confidence, row.value),
-    )
-    return ranked[0].value if ranked else None
 
 
 def _holds_identity(identifiers: Iterable[_Identifier]) -> bool:

@@ -190,9 +190,10 @@ def _task(row: PdfQueueEntry) -> PdfTask:
     )
 
 
-def _best(rows: Iterable[PublicationIdentifier], kind: str) -> str | None:
+def _best(rows: Iterable[Any], kind: str) -> str | None:
     """The publication's identifier of ``kind`` to resolve: its own first, then the most
-    confident (a journal row's preprint is an open copy of the same work)."""
+    confident (a journal row's preprint is an open copy of the same work). ``rows`` have
+    ``kind``, ``role``, ``confidence`` and ``value`` (stored rows, or the batch store's)."""
     ranked = sorted(
         (row for row in rows if row.kind == kind),
         key=lambda row: (row.role != "self", -row.confidence, row.value),

@@ -688,12 +688,7 @@ class Repository:
                 session.add(row)
                 existing[key] = row
                 added += 1
-            elif confidence > row.confidence:
-                row.role = str(ident.get("role") or row.role)
-                row.source = str(ident["source"])
-                row.confidence = confidence
-                row.evidence = dict(ident.get("evidence") or {})
-                row.run_id = run_id
+            elif take_finding(row, ident, run_id):
                 row.updated_at = now
         return added
 
@@ -915,6 +910,22 @@ _MERGE_HANDLED = frozenset(
 
 # Resolution outcomes, weakest first: a later run never replaces "resolved" by a weaker one.
 _STATUS_ORDER = ("disabled", "deferred", "error", "uninformative", "no_match", "resolved")
+
+
+def take_finding(row: Any, ident: Mapping[str, Any], run_id: str | None) -> bool:
+    """A known identifier takes a more confident finding (role, source, evidence); True if so.
+
+    ``row`` is a stored identifier (an ORM row, or the batch store's record of one).
+    """
+    confidence = float(ident["confidence"])
+    if confidence <= row.confidence:
+        return False
+    row.role = str(ident.get("role") or row.role)
+    row.source = str(ident["source"])
+    row.confidence = confidence
+    row.evidence = dict(ident.get("evidence") or {})
+    row.run_id = run_id
+    return True
 
 
 def _status_rank(status: str | None) -> int:
