@@ -1,7 +1,8 @@
-"""A real browser for landing pages that build their links with JavaScript.
+"""A real browser for landing pages that build their links with JavaScript: which one, and
+whether it is there.
 
-:class:`BrowserDownloadHandler` sends requests with ``meta["playwright"]`` to Chromium through
-scrapy-playwright and every other request through Scrapy's HTTP/1.1 handler with the counted
+:class:`~scholarcrawl.browserhandler.BrowserDownloadHandler` sends requests with
+``meta["playwright"]`` to Chromium through scrapy-playwright and every other request through Scrapy's HTTP/1.1 handler with the counted
 retries of :mod:`scholarcrawl.downloader`. scrapy-playwright starts its driver with the crawl
 and launches the browser on the first request that needs it, so a run that renders nothing
 starts no browser. Only the ``pdfs`` spider installs it.
@@ -17,9 +18,6 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from scrapy.crawler import Crawler
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 #: Where Debian, Ubuntu and Fedora put Chromium, in order of preference.
 SYSTEM_CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -65,12 +63,3 @@ def missing_browser(options: Mapping[str, Any]) -> str | None:
 def _playwright_browser_installed() -> bool:
     cache = Path.home() / ".cache" / "ms-playwright"
     return any(cache.glob("chromium*")) if cache.is_dir() else False
-
-
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright for ``meta["playwright"]`` requests, counted retries for the rest."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        # as in CountedRetriesHTTP11DownloadHandler: Twisted's hidden resend is off
-        self._pool.retryAutomatically = False

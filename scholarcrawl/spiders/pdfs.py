@@ -102,7 +102,7 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
             slots.setdefault(slot, values)  # the APIs: paced by the shared rate clock
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         if settings.getbool("PDF_BROWSER_ENABLED", True):
-            handler = "scholarcrawl.browser.BrowserDownloadHandler"
+            handler = "scholarcrawl.browserhandler.BrowserDownloadHandler"
             handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
             _set(settings, "DOWNLOAD_HANDLERS", handlers)
             options = launch_options(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
