@@ -2,10 +2,11 @@
 whether it is there.
 
 :class:`~scholarcrawl.browserhandler.BrowserDownloadHandler` sends requests with
-``meta["playwright"]`` to Chromium through scrapy-playwright and every other request through Scrapy's HTTP/1.1 handler with the counted
-retries of :mod:`scholarcrawl.downloader`. scrapy-playwright starts its driver with the crawl
-and launches the browser on the first request that needs it, so a run that renders nothing
-starts no browser. Only the ``pdfs`` spider installs it.
+``meta["playwright"]`` to Chromium through scrapy-playwright and every other request through
+Scrapy's HTTP/1.1 handler with the counted retries of :mod:`scholarcrawl.downloader`.
+scrapy-playwright starts its driver with the crawl and launches the browser on the first
+request that needs it, so a run that renders nothing starts no browser. Only the ``pdfs``
+spider installs it.
 
 Settings: ``PDF_BROWSER_ENABLED``, ``PLAYWRIGHT_BROWSER_TYPE``, ``PLAYWRIGHT_LAUNCH_OPTIONS``
 (``executable_path`` defaults to the system's Chromium when there is one; Playwright's own
