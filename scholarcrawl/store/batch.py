@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from scholarcrawl.fingerprint import normalise_title
 from scholarcrawl.store.models import (
@@ -464,10 +465,10 @@ class _Writer:
             final["identifier_status"], final["identifier_error"] = RESOLVED, None
         if updated:
             final["updated_at"] = self.now
-        if final != stored:
-            self.publication_updates.append(
-                {"_id": publication_id, **{key: final[key] for key in _PUBLICATION_UPDATES}}
-            )
+        changed = {key: final[key] for key in _PUBLICATION_UPDATES if final[key] != stored[key]}
+        if changed:
+            # only what this row changes: another process may have changed the rest meanwhile
+            self.publication_updates.append({"_id": publication_id, **changed})
         pdf_queued = self._pdf(row, publication_id, held)
         authorship = self._authorship_change(row, publication_id)
         snapshot_added = self._snapshot(row, publication_id)
@@ -608,10 +609,21 @@ class _Writer:
                     )
         self._insert(PublicationCluster.__table__, self.cluster_inserts)
         self._insert(PublicationIdentifier.__table__, identifier_inserts)
-        self._update(Publication.__table__, self.publication_updates, _PUBLICATION_UPDATES)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for params in self.publication_updates:
+            by_columns.setdefault(tuple(key for key in params if key != "_id"), []).append(params)
+        for columns, group in by_columns.items():
+            self._update(Publication.__table__, group, columns)
         self._update(PublicationIdentifier.__table__, identifier_updates, _IDENTIFIER_UPDATES)
         self._insert(PdfQueueEntry.__table__, self.pdf_inserts)
-        self._update(PdfQueueEntry.__table__, self.pdf_updates, (*_PDF_UPDATES, "updated_at"))
+        # a row a pdfs process claimed (or finished) meanwhile keeps its question
+        self._update(
+            PdfQueueEntry.__table__,
+            self.pdf_updates,
+            (*_PDF_UPDATES, "updated_at"),
+            PdfQueueEntry.__table__.c.status.not_in((DONE, CLAIMED)),
+            exact=False,
+        )
         self._insert(Authorship.__table__, self.authorship_inserts)
         self._update(
             Authorship.__table__,
@@ -625,11 +637,33 @@ class _Writer:
         if params:
             self.session.execute(insert(table), params)
 
-    def _update(self, table: Any, params: list[dict[str, Any]], columns: Sequence[str]) -> None:
-        if params:
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({column: bindparam(column) for column in columns})
+    def _update(
+        self,
+        table: Any,
+        params: list[dict[str, Any]],
+        columns: Sequence[str],
+        *conditions: Any,
+        exact: bool = True,
+    ) -> None:
+        """One ``executemany`` by primary key, in key order (two writers lock rows in the same
+        order). ``exact``: a row gone meanwhile (merged away by another process) raises
+        StaleDataError, which the repository answers by reading again, as the ORM would."""
+        if not params:
+            return
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"), *conditions)
+            .values({column: bindparam(column) for column in columns})
+        )
+        ordered = sorted(params, key=lambda row: row["_id"])
+        connection = self.session.connection()
+        result = connection.execute(statement, ordered)
+        if (
+            exact
+            and connection.dialect.supports_sane_multi_rowcount
+            and result.rowcount != len(ordered)
+        ):
+            raise StaleDataError(
+                f"{table.name}: {result.rowcount} of {len(ordered)} rows updated "
+                "(another process changed them meanwhile)"
             )
-            self.session.connection().execute(statement, params)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from scholarcrawl.fingerprint import publication_fingerprint
 from scholarcrawl.store import batch
@@ -149,11 +149,12 @@ def _rerun(rng: random.Random, pages: list[list[dict[str, Any]]]) -> list[list[d
 
 def _outline(change: PublicationChange) -> tuple[Any, ...]:
     return (
+        change.publication_id,
+        change.merged,
         change.publication,
         change.authorship,
         change.snapshot_added,
         change.identifiers_added,
-        len(change.merged),
         change.pdf_queued,
     )
 
@@ -220,3 +221,37 @@ def test_a_failed_page_stores_nothing(twin_engines: tuple[Engine, Engine]) -> No
     with pytest.raises(Exception, match=r"(?i)null"):
         repo.upsert_publications(page, run_id)
     assert repo.counts()["publications"] == 0
+
+
+def test_a_row_changed_by_another_writer_meanwhile_is_read_again(
+    twin_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's UPDATE finds a row gone (another process merged or deleted it between the
+    batch's reads and its writes): StaleDataError, and the page is read and written again."""
+    repo = Repository(twin_engines[0])
+    page = _pages(random.Random(5), fresh=True)[0]
+    repo.upsert_publications(page, repo.start_run("scholar", {}))
+    for row in page:
+        row["citations"] += 3
+    load = batch._Existing.load
+    raised: list[str] = []
+
+    def load_then_lose_a_row(session: Any, found: Any, rows: Any) -> Any:
+        existing = load(session, found, rows)
+        if not raised:  # the first attempt: an authorship vanishes after it was read
+            session.execute(
+                text("DELETE FROM authorships WHERE id = :id"),
+                {"id": min(row["id"] for row in existing.authorships.values())},
+            )
+            raised.append("deleted")
+        return existing
+
+    monkeypatch.setattr(batch._Existing, "load", staticmethod(load_then_lose_a_row))
+    changes = repo.upsert_publications(page, repo.start_run("scholar", {}))
+    assert raised == ["deleted"]
+    assert [change.authorship.updated for change in changes] == [True] * len(page)
+    with repo.engine.connect() as connection:
+        stored = dict(
+            connection.execute(text("SELECT scholar_pub_key, citations FROM authorships")).all()
+        )
+    assert stored == {row["scholar_pub_key"]: row["citations"] for row in page}
