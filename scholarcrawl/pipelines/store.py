@@ -90,7 +90,13 @@ class StorePipeline:
 
     def _stored(self, values: dict[str, Any]) -> asyncio.Future[PublicationChange]:
         """The row joins the next batch; the future is done when the batch is written."""
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "the store pipeline needs Twisted's asyncio reactor (Scrapy's default "
+                "TWISTED_REACTOR): publications wait on asyncio futures for their transaction"
+            ) from None
         future: asyncio.Future[PublicationChange] = loop.create_future()
         self._waiting.append((values, future))
         if self._flush_scheduled is None:
@@ -108,8 +114,23 @@ class StorePipeline:
             self._flush_scheduled = asyncio.get_running_loop().call_soon(self._flush)
         if not waiting:
             return
+        try:
+            self._write(waiting)
+        except BaseException as exc:  # no item may wait for ever: each fails with the cause
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _write(
+        self, waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]]
+    ) -> None:
         run_id = self.run_id
-        assert run_id is not None
+        if run_id is None:
+            raise RuntimeError(
+                "no run is recorded for this crawl (is the RunTracker extension off?)"
+            )
         rows = [values for values, _ in waiting]
         self._inc("batches")
         try:

@@ -111,3 +111,24 @@ def test_a_row_the_database_refuses_fails_alone(tmp_path: Path) -> None:
 def test_a_batch_size_below_one_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SCHOLARCRAWL_STORE_BATCH_SIZE"):
         _pipeline(f"sqlite:///{tmp_path / 'db.sqlite3'}", SCHOLARCRAWL_STORE_BATCH_SIZE=0)
+
+
+def test_outside_an_asyncio_loop_the_error_says_what_is_needed(tmp_path: Path) -> None:
+    pipeline, _ = _pipeline(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with pytest.raises(RuntimeError, match="asyncio reactor"):
+        pipeline._stored({"title": "A"})
+    pipeline.close_spider()
+
+
+def test_an_unexpected_error_fails_every_waiting_item_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, _ = _pipeline(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    def broken(*args: Any) -> None:
+        raise KeyError("stats unavailable")
+
+    monkeypatch.setattr(pipeline, "_inc", broken)
+    results = asyncio.run(asyncio.wait_for(_process(pipeline, [_item(1), _item(2)]), timeout=10))
+    assert [type(result) for result in results] == [KeyError, KeyError]
+    pipeline.close_spider()
