@@ -149,6 +149,8 @@ SCHOLARCRAWL_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
 SCHOLARCRAWL_AUTO_MIGRATE = True
 # Publication rows written together in one transaction (a page is 100 rows).
 SCHOLARCRAWL_STORE_BATCH_SIZE = 100
+# With arXiv or Crossref asked, rows arrive one by one: a batch waits this long for more.
+SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS = 0.2
 
 # --- Runs (crawl_runs; docs/runs.md) --------------------------------------------------------
 # How often a running crawl writes its heartbeat, counters and progress to its run row.

@@ -10,7 +10,8 @@ The run itself is recorded by :class:`scholarcrawl.extensions.runs.RunTracker`, 
 spider its ``run_id`` once this pipeline has made the schema current.
 
 Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that name),
-``SCHOLARCRAWL_AUTO_MIGRATE``, ``SCHOLARCRAWL_STORE_BATCH_SIZE``.
+``SCHOLARCRAWL_AUTO_MIGRATE``, ``SCHOLARCRAWL_STORE_BATCH_SIZE``,
+``SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -44,10 +45,20 @@ class StorePipeline:
             raise ValueError(
                 f"SCHOLARCRAWL_STORE_BATCH_SIZE must be at least 1, not {self.batch_size}"
             )
+        wait = settings.getfloat("SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS", 0.2)
+        if not 0 <= wait <= 60:
+            raise ValueError(f"SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS must be 0..60, not {wait}")
+        # Only rows that wait for arXiv or Crossref answers arrive one by one; without those
+        # requests a page's rows arrive together, and waiting would only delay its next page.
+        asks_apis = settings.getbool("IDENTIFIERS_ENABLED", True) and (
+            settings.getbool("ARXIV_ENABLED", True) or settings.getbool("CROSSREF_ENABLED", True)
+        )
+        self.batch_wait = wait if asks_apis else 0.0
         self.dry_run = False
         # rows handed over and not yet written, each with the future its item waits on
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]] = []
         self._flush_scheduled: asyncio.Handle | None = None
+        self._flush_soon = False  # the scheduled flush is for the next turn of the loop
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -99,19 +110,34 @@ class StorePipeline:
             ) from None
         future: asyncio.Future[PublicationChange] = loop.create_future()
         self._waiting.append((values, future))
-        if self._flush_scheduled is None:
-            # The items of a page reach this pipeline in the same turn of the event loop: the
-            # batch is written once the loop has run what is ready. Never at once: the items
-            # then resume in the order they came (feeds keep Scholar's order).
-            self._flush_scheduled = loop.call_soon(self._flush)
+        # A full batch is written once the loop has run what is ready (never at once: the
+        # items then resume in the order they came, and feeds keep Scholar's order). Without
+        # identifier resolution a page's rows all arrive in one turn and fill it. With it,
+        # rows arrive one by one as their API answers come back: the batch waits up to
+        # SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS for more rather than write each alone.
+        if len(self._waiting) >= self.batch_size and not self._flush_soon:
+            self._schedule(loop, 0.0)
+        elif self._flush_scheduled is None:
+            self._schedule(loop, self.batch_wait)
         return future
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        if self._flush_scheduled is not None:
+            self._flush_scheduled.cancel()
+        self._flush_soon = delay <= 0
+        self._flush_scheduled = (
+            loop.call_soon(self._flush) if delay <= 0 else loop.call_later(delay, self._flush)
+        )
 
     def _flush(self) -> None:
         self._flush_scheduled = None
+        self._flush_soon = False
         waiting = self._waiting[: self.batch_size]
         del self._waiting[: self.batch_size]
         if self._waiting:
-            self._flush_scheduled = asyncio.get_running_loop().call_soon(self._flush)
+            loop = asyncio.get_running_loop()
+            full = len(self._waiting) >= self.batch_size
+            self._schedule(loop, 0.0 if full else self.batch_wait)
         if not waiting:
             return
         try:

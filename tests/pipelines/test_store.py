@@ -132,3 +132,28 @@ def test_an_unexpected_error_fails_every_waiting_item_instead_of_hanging(
     results = asyncio.run(asyncio.wait_for(_process(pipeline, [_item(1), _item(2)]), timeout=10))
     assert [type(result) for result in results] == [KeyError, KeyError]
     pipeline.close_spider()
+
+
+async def _trickle(pipeline: StorePipeline, items: list[PublicationItem]) -> list[Any]:
+    """Rows reaching the store one by one, as their API answers come back."""
+    tasks = []
+    for item in items:
+        tasks.append(asyncio.ensure_future(pipeline.process_item(item)))
+        await asyncio.sleep(0.01)
+    return await asyncio.gather(*tasks)
+
+
+@pytest.mark.parametrize(("apis", "batches"), [("True", 1), ("False", 5)])
+def test_rows_that_trickle_in_wait_for_each_other_only_when_apis_are_asked(
+    tmp_path: Path, apis: str, batches: int
+) -> None:
+    pipeline, stats = _pipeline(
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        ARXIV_ENABLED=apis,
+        CROSSREF_ENABLED=apis,
+        SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS=0.5,
+    )
+    items = [_item(position) for position in range(1, 6)]
+    assert asyncio.run(_trickle(pipeline, items)) == items
+    assert stats.get_value("scholarcrawl/store/batches") == batches
+    pipeline.close_spider()
