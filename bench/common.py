@@ -267,6 +267,20 @@ class Replay:
         _http(f"{self.base_url}/works?query.bibliographic=warm&rows=1")
         self.reset()
 
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
 
 class ReplayProcess(Replay):
     """``scholarcrawl replay --profiles N --publications M --port 0`` in a process of its own."""
@@ -316,17 +330,6 @@ class ReplayProcess(Replay):
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 class LocalReplay(Replay):
     """A :class:`ReplayServer` over any :class:`CorpusSpec`, in a thread of this process (for
@@ -342,17 +345,6 @@ class LocalReplay(Replay):
 
     def stop(self) -> None:
         self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def citations_paths(records: Iterable[Mapping[str, Any]]) -> list[str]:
