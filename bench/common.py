@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from scholarcrawl import settings as project_settings
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from tests.support.crawl import scrapy_command
@@ -53,6 +54,10 @@ CRAWL_SETTINGS: dict[str, str] = {
     "SCHOLAR_CONCURRENCY": "8",
     "CONCURRENT_REQUESTS": "16",
     "LOG_LEVEL": "WARNING",
+    # the project's default, which the tests' fast settings (scrapy_command) turn off
+    "SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS": str(
+        project_settings.SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS
+    ),
 }
 SCHOLAR_CONCURRENCY = 8
 API_IN_FLIGHT = 8  # the mock APIs answer at once: no reason to keep one request in flight

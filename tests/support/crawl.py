@@ -22,6 +22,8 @@ FAST = {
     "CROSSREF_ENABLED": "False",
     "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
     "CROSSREF_API_URL": "http://127.0.0.1:9",
+    # the mock APIs answer at once: a batch waiting for rows behind them only slows the test
+    "SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS": "0",
 }
 
 
