@@ -23,12 +23,30 @@ from typing import Any, Self
 from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
 from scholarcrawl.store.repository import Change, PublicationChange, Repository
 
 logger = logging.getLogger(__name__)
+
+
+def batch_settings(settings: BaseSettings) -> tuple[int, float]:
+    """``SCHOLARCRAWL_STORE_BATCH_SIZE`` and the wait that applies to this crawl; ValueError
+    for a bad value (the spider checks them before anything runs)."""
+    size = settings.getint("SCHOLARCRAWL_STORE_BATCH_SIZE", 100)
+    if size < 1:
+        raise ValueError(f"SCHOLARCRAWL_STORE_BATCH_SIZE must be at least 1, not {size}")
+    wait = settings.getfloat("SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS", 0.2)
+    if not 0 <= wait <= 60:
+        raise ValueError(f"SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS must be 0..60, not {wait}")
+    # Only rows that wait for arXiv or Crossref answers arrive one by one; without those
+    # requests a page's rows arrive together, and waiting would only delay its next page.
+    asks_apis = settings.getbool("IDENTIFIERS_ENABLED", True) and (
+        settings.getbool("ARXIV_ENABLED", True) or settings.getbool("CROSSREF_ENABLED", True)
+    )
+    return size, wait if asks_apis else 0.0
 
 
 class StorePipeline:
@@ -40,20 +58,7 @@ class StorePipeline:
         self.url = resolve_database_url(settings)
         self.auto_migrate = settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE", True)
         self.repository = Repository(make_engine(self.url))
-        self.batch_size = settings.getint("SCHOLARCRAWL_STORE_BATCH_SIZE", 100)
-        if self.batch_size < 1:
-            raise ValueError(
-                f"SCHOLARCRAWL_STORE_BATCH_SIZE must be at least 1, not {self.batch_size}"
-            )
-        wait = settings.getfloat("SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS", 0.2)
-        if not 0 <= wait <= 60:
-            raise ValueError(f"SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS must be 0..60, not {wait}")
-        # Only rows that wait for arXiv or Crossref answers arrive one by one; without those
-        # requests a page's rows arrive together, and waiting would only delay its next page.
-        asks_apis = settings.getbool("IDENTIFIERS_ENABLED", True) and (
-            settings.getbool("ARXIV_ENABLED", True) or settings.getbool("CROSSREF_ENABLED", True)
-        )
-        self.batch_wait = wait if asks_apis else 0.0
+        self.batch_size, self.batch_wait = batch_settings(settings)
         self.dry_run = False
         # rows handed over and not yet written, each with the future its item waits on
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]] = []

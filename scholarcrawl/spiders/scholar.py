@@ -54,6 +54,7 @@ from scholarcrawl.middlewares.cooldown import (
     PageDeferred,
     retried_reason,
 )
+from scholarcrawl.pipelines.store import batch_settings
 from scholarcrawl.progress import RunProgress
 from scholarcrawl.scholar import blocks
 from scholarcrawl.scholar.model import ProfilePage, ScholarPageError
@@ -359,8 +360,9 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
 
     @classmethod
     def check_settings(cls, settings: BaseSettings) -> None:
-        """Validate the Scholar, continuation and API settings (before anything runs)."""
+        """Validate the Scholar, continuation, store and API settings (before anything runs)."""
         ScholarConfig.from_settings(settings)
+        batch_settings(settings)
         if settings.getbool("IDENTIFIERS_ENABLED", True):
             ApiConfig.from_settings(settings)
             MatchPolicy.from_settings(settings)

@@ -207,6 +207,8 @@ def test_bad_api_and_matching_settings_stop_the_crawl_before_any_request() -> No
         ({"SCHOLARCRAWL_CONTACT_EMAIL": "nobody"}, "SCHOLARCRAWL_CONTACT_EMAIL"),
         ({"ARXIV_API_URL": "export.arxiv.org"}, "http"),
         ({"MATCH_ACCEPT_THRESHOLD": "1.5"}, "MATCH|threshold|accept"),
+        ({"SCHOLARCRAWL_STORE_BATCH_SIZE": "0"}, "SCHOLARCRAWL_STORE_BATCH_SIZE"),
+        ({"SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS": "-1"}, "SCHOLARCRAWL_STORE_BATCH_WAIT"),
     ):
         project = Settings()
         project.setmodule(settings_module)
