@@ -41,7 +41,7 @@ from scholarcrawl.store.models import (
     PublicationMerge,
     Scholar,
 )
-from scholarcrawl.store.pdfqueue import CLAIMED, DONE, PENDING, _best
+from scholarcrawl.store.pdfqueue import CLAIMED, DONE, PENDING, best_identifier
 from scholarcrawl.store.repository import (
     IDENTITY_KINDS,
     PUBLICATION_DATA_FIELDS,
@@ -51,6 +51,7 @@ from scholarcrawl.store.repository import (
     _identity_sets,
     _self_identity,
     _status_rank,
+    bare_scholar,
     take_finding,
 )
 
@@ -151,6 +152,20 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
         yield items[start : start + CHUNK]
 
 
+def _lookup(
+    session: Session, key: Any, value: Any, keys: Sequence[Any], order_by: Any = None
+) -> dict[Any, Any]:
+    """``{key: value}`` of the rows whose ``key`` is one of ``keys`` (the last row wins)."""
+    found: dict[Any, Any] = {}
+    for chunk in _chunks(keys):
+        statement = select(key, value).where(key.in_(chunk))
+        if order_by is not None:
+            statement = statement.order_by(order_by)
+        for k, v in session.execute(statement):
+            found[k] = v
+    return found
+
+
 def _find(session: Session, rows: Sequence[_Row]) -> bool:
     """Set each row's stored paper, by the store's rule order; False when one has several."""
     identities = sorted({ident for row in rows for ident in row.self_ids})
@@ -167,33 +182,20 @@ def _find(session: Session, rows: Sequence[_Row]) -> bool:
             ):
                 by_identity.setdefault((kind, value), []).append(publication_id)
     clusters = sorted({cluster_id for row in rows for cluster_id in row.cluster_ids})
-    by_cluster: dict[str, int] = {}
-    for chunk in _chunks(clusters):
-        for cluster_id, publication_id in session.execute(
-            select(PublicationCluster.cluster_id, PublicationCluster.publication_id).where(
-                PublicationCluster.cluster_id.in_(chunk)
-            )
-        ):
-            by_cluster[cluster_id] = publication_id
+    by_cluster = _lookup(
+        session, PublicationCluster.cluster_id, PublicationCluster.publication_id, clusters
+    )
     fingerprints = sorted({row.fingerprint for row in rows})
-    by_fingerprint: dict[str, int] = {}
-    for chunk in _chunks(fingerprints):
-        for fingerprint, publication_id in session.execute(
-            select(Publication.fingerprint, Publication.id).where(
-                Publication.fingerprint.in_(chunk)
-            )
-        ):
-            by_fingerprint[fingerprint] = publication_id
-    aliases = sorted(set(fingerprints) - set(by_fingerprint))
-    by_alias: dict[str, int] = {}
-    for chunk in _chunks(aliases):
-        # a paper merged into another keeps its fingerprint as an alias of the survivor
-        for fingerprint, survivor_id in session.execute(
-            select(PublicationMerge.merged_fingerprint, PublicationMerge.survivor_id)
-            .where(PublicationMerge.merged_fingerprint.in_(chunk))
-            .order_by(PublicationMerge.id)
-        ):
-            by_alias[fingerprint] = survivor_id  # the latest merge wins, as in the store
+    by_fingerprint = _lookup(session, Publication.fingerprint, Publication.id, fingerprints)
+    # a paper merged into another keeps its fingerprint as an alias of the survivor; the
+    # latest merge wins, as in the store
+    by_alias = _lookup(
+        session,
+        PublicationMerge.merged_fingerprint,
+        PublicationMerge.survivor_id,
+        sorted(set(fingerprints) - set(by_fingerprint)),
+        order_by=PublicationMerge.id,
+    )
     for row in rows:
         ids = {pid for ident in row.self_ids for pid in by_identity.get(ident, ())}
         ids.update(by_cluster[c] for c in row.cluster_ids if c in by_cluster)
@@ -290,20 +292,7 @@ def _add_scholars(session: Session, scholar_ids: set[str], now: datetime) -> Non
         )
     missing = sorted(scholar_ids - known)
     if missing:
-        session.execute(
-            insert(Scholar),
-            [
-                {
-                    "scholar_id": scholar_id,
-                    "interests": [],
-                    "cites_per_year": {},
-                    "coauthors": [],
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for scholar_id in missing
-            ],
-        )
+        session.execute(insert(Scholar), [bare_scholar(scholar_id, now) for scholar_id in missing])
 
 
 def _fold(
@@ -536,7 +525,8 @@ class _Writer:
         """As :func:`scholarcrawl.store.pdfqueue.sync_publication`."""
         if not row.values.get("queue_pdf"):
             return False
-        doi, arxiv_id = _best(held.values(), "doi"), _best(held.values(), "arxiv")
+        doi = best_identifier(held.values(), "doi")
+        arxiv_id = best_identifier(held.values(), "arxiv")
         if doi is None and arxiv_id is None:
             return False
         stored = self.existing.pdf_rows.get(publication_id)

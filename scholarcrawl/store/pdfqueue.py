@@ -190,7 +190,7 @@ def _task(row: PdfQueueEntry) -> PdfTask:
     )
 
 
-def _best(rows: Iterable[Any], kind: str) -> str | None:
+def best_identifier(rows: Iterable[Any], kind: str) -> str | None:
     """The publication's identifier of ``kind`` to resolve: its own first, then the most
     confident (a journal row's preprint is an open copy of the same work). ``rows`` have
     ``kind``, ``role``, ``confidence`` and ``value`` (stored rows, or the batch store's)."""
@@ -214,7 +214,8 @@ def sync_publication(session: Session, publication_id: int, now: datetime) -> bo
             PublicationIdentifier.kind.in_(("doi", "arxiv")),
         )
     ).all()
-    doi, arxiv_id = _best(identifiers, "doi"), _best(identifiers, "arxiv")
+    doi = best_identifier(identifiers, "doi")
+    arxiv_id = best_identifier(identifiers, "arxiv")
     if doi is None and arxiv_id is None:
         return False
     row = session.scalars(

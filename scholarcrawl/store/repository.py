@@ -225,12 +225,7 @@ class Repository:
             if row is None:
                 session.add(
                     Scholar(
-                        scholar_id=scholar_id,
-                        interests=[],
-                        cites_per_year={},
-                        coauthors=[],
-                        created_at=now,
-                        updated_at=now,
+                        **bare_scholar(scholar_id, now),
                         last_crawled_at=now,
                         last_run_id=run_id,
                         **values,
@@ -301,16 +296,7 @@ class Repository:
         status = values.get("identifier_status")
         error = values.get("identifier_error")
         if session.get(Scholar, scholar_id) is None:
-            session.add(
-                Scholar(
-                    scholar_id=scholar_id,
-                    interests=[],
-                    cites_per_year={},
-                    coauthors=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            session.add(Scholar(**bare_scholar(scholar_id, now)))
             session.flush()
         fingerprint = values["fingerprint"]
         found = self._find_all(session, self_ids, cluster_ids, fingerprint)
@@ -910,6 +896,18 @@ _MERGE_HANDLED = frozenset(
 
 # Resolution outcomes, weakest first: a later run never replaces "resolved" by a weaker one.
 _STATUS_ORDER = ("disabled", "deferred", "error", "uninformative", "no_match", "resolved")
+
+
+def bare_scholar(scholar_id: str, now: datetime) -> dict[str, Any]:
+    """The row of a profile known only by its id (a publication or an outcome came first)."""
+    return {
+        "scholar_id": scholar_id,
+        "interests": [],
+        "cites_per_year": {},
+        "coauthors": [],
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def take_finding(row: Any, ident: Mapping[str, Any], run_id: str | None) -> bool:
