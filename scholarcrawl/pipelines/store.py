@@ -31,6 +31,8 @@ from scholarcrawl.store.repository import Change, PublicationChange, Repository
 
 logger = logging.getLogger(__name__)
 
+NO_RUN = "no run is recorded for this crawl (is the RunTracker extension off?)"
+
 
 def batch_settings(settings: BaseSettings) -> tuple[int, float]:
     """``SCHOLARCRAWL_STORE_BATCH_SIZE`` and the wait that applies to this crawl; ValueError
@@ -62,8 +64,8 @@ class StorePipeline:
         self.dry_run = False
         # rows handed over and not yet written, each with the future its item waits on
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]] = []
+        # the next flush: a Handle for the next turn of the loop, a TimerHandle for later
         self._flush_scheduled: asyncio.Handle | None = None
-        self._flush_soon = False  # the scheduled flush is for the next turn of the loop
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -91,9 +93,7 @@ class StorePipeline:
         elif item_type == "publication":
             if run_id is None:
                 # an error, not a drop: the page then counts as failed and stays queued
-                raise RuntimeError(
-                    "no run is recorded for this crawl (is the RunTracker extension off?)"
-                )
+                raise RuntimeError(NO_RUN)
             # a shallow copy: ItemAdapter.asdict() walks every nested value looking for items
             result = await self._stored(dict(adapter.items()))
             self._count("publication", result.publication)
@@ -120,23 +120,24 @@ class StorePipeline:
         # identifier resolution a page's rows all arrive in one turn and fill it. With it,
         # rows arrive one by one as their API answers come back: the batch waits up to
         # SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS for more rather than write each alone.
-        if len(self._waiting) >= self.batch_size and not self._flush_soon:
+        scheduled = self._flush_scheduled
+        if len(self._waiting) >= self.batch_size and (
+            scheduled is None or isinstance(scheduled, asyncio.TimerHandle)
+        ):
             self._schedule(loop, 0.0)
-        elif self._flush_scheduled is None:
+        elif scheduled is None:
             self._schedule(loop, self.batch_wait)
         return future
 
     def _schedule(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
         if self._flush_scheduled is not None:
             self._flush_scheduled.cancel()
-        self._flush_soon = delay <= 0
         self._flush_scheduled = (
             loop.call_soon(self._flush) if delay <= 0 else loop.call_later(delay, self._flush)
         )
 
     def _flush(self) -> None:
         self._flush_scheduled = None
-        self._flush_soon = False
         waiting = self._waiting[: self.batch_size]
         del self._waiting[: self.batch_size]
         if self._waiting:
@@ -159,9 +160,7 @@ class StorePipeline:
     ) -> None:
         run_id = self.run_id
         if run_id is None:
-            raise RuntimeError(
-                "no run is recorded for this crawl (is the RunTracker extension off?)"
-            )
+            raise RuntimeError(NO_RUN)
         rows = [values for values, _ in waiting]
         self._inc("batches")
         try:
