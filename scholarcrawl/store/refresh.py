@@ -8,14 +8,13 @@ transaction, made before the page's items are stored (storing them makes them kn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from scholarcrawl.store.models import Authorship, Scholar
+from scholarcrawl.store.repository import Repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +35,7 @@ class ProfileState:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine)
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        self._repository = Repository(engine)  # its sessions: one transaction per read
 
     def known_rows(self, scholar_id: str, keys: Iterable[str]) -> dict[str, int]:
         """The stored citation count of each of ``keys`` (Scholar's ``citation_for_view`` key
@@ -49,7 +43,7 @@ class ProfileState:
         wanted = sorted(set(keys))
         if not wanted:
             return {}
-        with self._read() as session:
+        with self._repository.session() as session:
             rows = session.execute(
                 select(Authorship.scholar_pub_key, Authorship.citations).where(
                     Authorship.scholar_id == scholar_id,
@@ -60,7 +54,7 @@ class ProfileState:
 
     def stored_header(self, scholar_id: str) -> StoredHeader | None:
         """The profile's stored header and last outcome; None when it was never stored."""
-        with self._read() as session:
+        with self._repository.session() as session:
             row = session.execute(
                 select(
                     Scholar.citations_all,
