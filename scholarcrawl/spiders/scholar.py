@@ -886,7 +886,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 "Profile %s is unchanged since its last complete crawl (skip_unchanged): "
                 "%d of its %d pages not requested",
                 scholar_id,
-                max(0, ending.pages - entry.pages_fetched),
+                entry.pages_before,
                 ending.pages,
             )
 
