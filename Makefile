@@ -59,7 +59,7 @@ demo: $(STAMP) ## replay server + crawl of three sample profiles and their open-
 BENCH_OUTPUT ?= bench/results.json
 
 .PHONY: bench
-bench: $(STAMP) ## every benchmark against local replay servers, as ratios to their floors (about 13 min), into BENCH_OUTPUT (bench/results.json), then the table
+bench: $(STAMP) ## every benchmark against local replay servers, as ratios to their floors (about 14 min), into BENCH_OUTPUT (bench/results.json), then the table
 	$(BIN)/python -m bench.matching --output $(BENCH_OUTPUT)
 	$(BIN)/python -m bench.resolution --output $(BENCH_OUTPUT)
 	$(BIN)/python -m bench.parser --output $(BENCH_OUTPUT)
