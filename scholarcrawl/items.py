@@ -58,6 +58,57 @@ class PublicationItem:
     item_type: Literal["publication"] = "publication"
 
 
+@dataclass(slots=True)
+class PublicationDetailItem:
+    """A publication's detail page, merged into the stored publication it belongs to.
+
+    Found by ``scholar_id`` + ``scholar_pub_key`` (the authorship); ``fingerprint`` is the
+    stored publication's, carried unchanged (enrichment never changes a paper's identity).
+    ``authors`` is the full list joined with ", " (the form identifier matching reads);
+    ``venue`` is the journal, conference, book or source, for identifier matching.
+    """
+
+    scholar_id: str
+    scholar_pub_key: str
+    title: str
+    authors: str | None
+    author_list: list[str]
+    venue: str | None
+    year: int | None
+    publication_date: str | None = None
+    journal: str | None = None
+    conference: str | None = None
+    book: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    description: str | None = None
+    citations: int | None = None
+    cluster_ids: list[str] = field(default_factory=list)
+    cites_per_year: dict[str, int] = field(default_factory=dict)
+    link_url: str | None = None
+    fulltext_url: str | None = None
+    fulltext_kind: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    publication_id: int | None = None  # the stored publication when the page was asked for
+    fingerprint: str | None = None
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
+    identifier_status: str | None = None
+    identifier_error: str | None = None
+    queue_pdf: bool = False
+    item_type: Literal["publication_detail"] = "publication_detail"
+
+
+@dataclass(slots=True)
+class CoauthorsItem:
+    """A profile's full co-author list (``view_op=list_colleagues``)."""
+
+    scholar_id: str
+    coauthors: list[dict[str, Any]]  # scholar_id, name, affiliation, in the page's order
+    item_type: Literal["coauthors"] = "coauthors"
+
+
 def profile_item_from(scholar_id: str, header: ProfileHeader) -> ProfileItem:
     """The profile item for a parsed page header."""
     return ProfileItem(

@@ -67,6 +67,37 @@ class ProfilePage:
     markup: str  # "gsc" (late 2014 onwards) or "legacy" (cit-table, until 2014)
 
 
+@dataclass(frozen=True, slots=True)
+class PublicationDetail:
+    """A publication's detail page (``view_op=view_citation``): what its labelled fields say.
+
+    Strings are as the page prints them, whitespace collapsed; a field the page does not show
+    is None. ``extra`` holds the labelled fields not named here (Inventors, Patent office,
+    Institution, Report number, Source, ...) by their English label.
+    """
+
+    title: str
+    title_url: str | None  # the title's link (usually the publisher's page)
+    authors: tuple[str, ...]  # the full list ("Authors" or "Inventors"), in order
+    publication_date: str | None  # as printed: "2018/9/16", "2018/9", "2018"
+    year: int | None  # from publication_date
+    journal: str | None = None
+    conference: str | None = None
+    book: str | None = None
+    source: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    description: str | None = None
+    citations: int | None = None  # "Total citations: Cited by N"; None when the page shows none
+    cluster_id: str | None = None  # cites= of the "Cited by" link
+    cites_per_year: dict[int, int] = field(default_factory=dict)  # placed by bar position
+    fulltext_url: str | None = None  # the [PDF] / [HTML] link beside the title
+    fulltext_kind: str | None = None  # "pdf" | "html"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
 class ScholarPageError(Exception):
     """A Scholar page that cannot be read as a result.
 

@@ -67,6 +67,10 @@ class Scholar(Base):
     since_year: Mapped[int | None] = mapped_column(Integer)
     cites_per_year: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     coauthors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Every co-author (``view_op=list_colleagues``, ``-a coauthors=full``): None until fetched.
+    # ``coauthors`` above stays what page one shows (at most 20).
+    coauthors_full: Mapped[list[Any] | None] = mapped_column(JSON)
+    coauthors_full_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the last crawl of this profile ended: complete | robots_disallowed | incomplete |
     # unavailable | error; the reason says why (e.g. layout_unrecognised).
     crawl_status: Mapped[str | None] = mapped_column(String(32))
@@ -100,6 +104,24 @@ class Publication(Base):
     # scholarcrawl.resolver): resolved | no_match | uninformative | deferred | error | disabled
     identifier_status: Mapped[str | None] = mapped_column(String(16))
     identifier_error: Mapped[str | None] = mapped_column(Text)  # why the last try failed
+    # From the publication's detail page (``view_op=view_citation``, ``-a details=...``).
+    # details_status: None (never fetched) | fetched | unavailable (Scholar has no such page)
+    details_status: Mapped[str | None] = mapped_column(String(16))
+    details_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    publication_date: Mapped[str | None] = mapped_column(String(32))  # as printed: 2018/9/16
+    journal: Mapped[str | None] = mapped_column(Text)
+    conference: Mapped[str | None] = mapped_column(Text)
+    book: Mapped[str | None] = mapped_column(Text)
+    volume: Mapped[str | None] = mapped_column(String(64))
+    issue: Mapped[str | None] = mapped_column(String(64))
+    pages: Mapped[str | None] = mapped_column(String(64))
+    publisher: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    detail_citations: Mapped[int | None] = mapped_column(Integer)  # "Total citations"
+    detail_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # other labelled fields
+    link_url: Mapped[str | None] = mapped_column(Text)  # the title's link
+    fulltext_url: Mapped[str | None] = mapped_column(Text)  # the [PDF]/[HTML] link beside it
+    fulltext_kind: Mapped[str | None] = mapped_column(String(8))  # pdf | html
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -265,6 +287,11 @@ class ContinuationEntry(Base):
     scholar_id: Mapped[str] = mapped_column(String(12), unique=True)
     cstart: Mapped[int] = mapped_column(Integer)
     sortby: Mapped[str | None] = mapped_column(String(16))
+    # What is left of the profile: its pages from ``cstart``, then its co-author list
+    # (``coauthors`` = full), then its detail pages (``details`` = missing | all).
+    stage: Mapped[str] = mapped_column(String(16), default="pages", server_default="pages")
+    details: Mapped[str | None] = mapped_column(String(16))
+    coauthors: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -369,3 +396,27 @@ class PdfQueueEntry(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Exclusion(Base):
+    """A profile never to request, or a publication never to (re)ingest.
+
+    ``kind`` is ``scholar`` (``value``: the scholar id) or ``publication`` (``value``: the
+    fingerprint). A publication's exclusion also keeps the keys it was known by (cluster ids,
+    per-profile ``citation_for_view`` keys, DOIs and arXiv ids), so that a row of it is
+    recognised whichever key it arrives with. Read and written only through
+    :class:`scholarcrawl.store.exclusions.ExclusionStore`.
+    """
+
+    __tablename__ = "exclusions"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)  # the publication's, for `exclude list`
+    cluster_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    pub_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [scholar_id, key] pairs
+    identifiers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [kind, value] pairs
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
