@@ -1,7 +1,10 @@
 """The continuation queue and the persisted cooldowns, shared by every crawl process.
 
-``continuation_queue`` holds one row per profile: the next page (``cstart``) still to fetch and
-how the last try went. A row is ``queued`` (waiting until ``next_attempt_at``), ``claimed`` (a
+``continuation_queue`` holds one row per profile: what is left of it and how the last try went.
+Its work comes in stages (``stage``): its pages from ``cstart``, then its full co-author list
+(when the row's ``coauthors`` is ``full``), then its publications' detail pages (when the row's
+``details`` is ``missing`` or ``all``; which ones is read from the publications, not kept here).
+A row is ``queued`` (waiting until ``next_attempt_at``), ``claimed`` (a
 process works on it and renews its lease; a killed process's rows come back once the lease
 expires), ``done`` or ``abandoned`` (``max_attempts`` failures of the same page). Back-off
 doubles from ``CONTINUATION_BASE_DELAY`` up to ``CONTINUATION_MAX_DELAY`` (:class:`Backoff`).
@@ -31,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scholarcrawl.events import log_event
-from scholarcrawl.store.models import ContinuationEntry, Cooldown
+from scholarcrawl.store.models import ContinuationEntry, Cooldown, Exclusion
 from scholarcrawl.store.repository import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -43,6 +46,40 @@ ABANDONED = "abandoned"
 STATUSES = (QUEUED, CLAIMED, DONE, ABANDONED)
 #: The reason of a row a run has just started on (page 0, nothing failed yet).
 STARTED = "started"
+#: The reason of a row closed because its profile is excluded (``scholarcrawl exclude``).
+EXCLUDED = "excluded"
+
+#: A profile's stages, in order (see the module docstring).
+PAGES = "pages"
+COAUTHORS = "coauthors"
+DETAILS = "details"
+STAGES = (PAGES, COAUTHORS, DETAILS)
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What a run asks of a profile beyond its pages: ``details`` (None, ``missing``,
+    ``all``) and ``coauthors`` (None or ``full``)."""
+
+    details: str | None = None
+    coauthors: str | None = None
+
+    def stages(self) -> tuple[str, ...]:
+        """The stages this work has, in order."""
+        return tuple(
+            stage
+            for stage, wanted in (
+                (PAGES, True),
+                (COAUTHORS, self.coauthors is not None),
+                (DETAILS, self.details is not None),
+            )
+            if wanted
+        )
+
+    def next_stage(self, stage: str) -> str | None:
+        """The first stage of this work after ``stage``; None when none is left."""
+        later = STAGES[STAGES.index(stage) + 1 :]
+        return next((s for s in self.stages() if s in later), None)
 
 
 def _utc_in(value: datetime, name: str) -> datetime:
@@ -72,6 +109,8 @@ class QueueEntry:
     scholar_id: str
     cstart: int
     sortby: str | None
+    stage: str
+    work: Work
     reason: str
     attempts: int
     status: str
@@ -87,6 +126,8 @@ def _entry(row: ContinuationEntry) -> QueueEntry:
         scholar_id=row.scholar_id,
         cstart=row.cstart,
         sortby=row.sortby,
+        stage=row.stage or PAGES,
+        work=Work(details=row.details, coauthors=row.coauthors),
         reason=row.reason,
         attempts=row.attempts,
         status=row.status,
@@ -214,20 +255,25 @@ class ContinuationQueue(_Store):
         *,
         run_id: str | None = None,
         sortby: str | None = None,
+        work: Work = Work(),
     ) -> QueueEntry | None:
-        """Claim a profile a run is asked to crawl; None when another process holds it.
+        """Claim a profile a run is asked to crawl; None when another process holds it, or
+        when the profile is excluded.
 
-        A queued or claimed row continues from its ``cstart``; a done or abandoned row, a new
-        one, or one queued with another ``sortby`` (another order lists other rows on each
-        page) starts again from page 0.
+        A queued or claimed row continues where it is: from its ``cstart`` in the pages stage,
+        or in a later stage when this run's ``work`` has that stage (or a later one: the stages
+        it does not ask for are passed over). A done or abandoned row, a new one, one queued
+        with another ``sortby`` (another order lists other rows on each page), or one whose
+        later stages this run does not ask for, starts again from page 0. The row takes this
+        run's ``work``.
         """
         _positive(lease_seconds, "lease_seconds")
         try:
-            return self._claim_profile(scholar_id, owner, lease_seconds, run_id, sortby)
+            return self._claim_profile(scholar_id, owner, lease_seconds, run_id, sortby, work)
         except IntegrityError:
             # Another process inserted the row between our lookup and our insert: the retry
             # finds its row (and, its lease being live, returns None).
-            return self._claim_profile(scholar_id, owner, lease_seconds, run_id, sortby)
+            return self._claim_profile(scholar_id, owner, lease_seconds, run_id, sortby, work)
 
     def _claim_profile(
         self,
@@ -236,24 +282,35 @@ class ContinuationQueue(_Store):
         lease_seconds: float,
         run_id: str | None,
         sortby: str | None,
+        work: Work,
     ) -> QueueEntry | None:
         now = self._now()
         lease = now + timedelta(seconds=lease_seconds)
         with self._write() as session:
+            if session.scalar(select(_excluded(scholar_id))):
+                return None
             row = self._locked(session, scholar_id)
+            stage = None if row is None else _continued_stage(row.stage or PAGES, work)
             if row is None:
                 row = self._new_row(scholar_id, 0, STARTED, now, run_id)
                 row.sortby = sortby
                 session.add(row)
             elif row.status == CLAIMED and row.claim_owner != owner and _live(row, now):
                 return None
-            elif row.status in (DONE, ABANDONED) or row.sortby != sortby:
+            elif row.status in (DONE, ABANDONED) or row.sortby != sortby or stage is None:
                 row.cstart = 0
+                row.stage = PAGES
                 row.attempts = 0
                 row.reason = STARTED
                 row.last_error = None
                 row.sortby = sortby
                 row.next_attempt_at = now
+            elif stage != row.stage:
+                row.stage = stage
+                row.cstart = 0
+                row.attempts = 0
+            row.details = work.details
+            row.coauthors = work.coauthors
             row.status = CLAIMED
             row.claim_owner = owner
             row.lease_expires_at = lease
@@ -279,7 +336,7 @@ class ContinuationQueue(_Store):
         if limit is not None and limit <= 0:
             return []
         now = self._now()
-        due = _due(now)
+        due = and_(_due(now), ~_excluded(ContinuationEntry.scholar_id))
         values: dict[str, Any] = {
             "status": CLAIMED,
             "claim_owner": owner,
@@ -330,14 +387,27 @@ class ContinuationQueue(_Store):
     # --- outcomes ----------------------------------------------------------------------------
 
     def advance(
-        self, scholar_id: str, owner: str, cstart: int, *, run_id: str | None = None
+        self,
+        scholar_id: str,
+        owner: str,
+        cstart: int,
+        *,
+        run_id: str | None = None,
+        stage: str = PAGES,
     ) -> bool:
-        """The page before ``cstart`` is stored: the claimed row continues from ``cstart``.
+        """The page before ``cstart`` is stored (or the stage before ``stage`` is done): the
+        claimed row continues from ``stage`` at ``cstart``.
 
         A row ``owner`` no longer holds (its lease expired and another process took it) is
         left alone, with a ``continuation.claim_lost`` warning; False then.
         """
-        values: dict[str, Any] = {"cstart": cstart, "attempts": 0, "last_error": None}
+        _check_stage(stage)
+        values: dict[str, Any] = {
+            "cstart": cstart,
+            "stage": stage,
+            "attempts": 0,
+            "last_error": None,
+        }
         return self._update_held(scholar_id, owner, values, run_id, "advance")
 
     def complete(self, scholar_id: str, owner: str, *, run_id: str | None = None) -> bool:
@@ -393,14 +463,17 @@ class ContinuationQueue(_Store):
         *,
         not_before: datetime | None = None,
         run_id: str | None = None,
+        stage: str = PAGES,
     ) -> QueueEntry:
-        """The page at ``cstart`` was not attempted: queue it, attempts unchanged.
+        """The page at ``cstart`` of ``stage`` was not attempted: queue it, attempts unchanged.
 
         Due at ``not_before`` (or now, whichever is later). Creates the row when missing.
         """
         not_before = None if not_before is None else _utc_in(not_before, "not_before")
+        _check_stage(stage)
 
         def settle(row: ContinuationEntry, now: datetime) -> None:
+            row.stage = stage
             row.cstart = cstart
             row.reason = reason
             row.status = QUEUED
@@ -418,18 +491,22 @@ class ContinuationQueue(_Store):
         *,
         not_before: datetime | None = None,
         run_id: str | None = None,
+        stage: str = PAGES,
     ) -> QueueEntry:
-        """The page at ``cstart`` was attempted and failed: back off, or abandon at last.
+        """The page at ``cstart`` of ``stage`` was attempted and failed: back off, or abandon
+        at last.
 
-        Attempts count failures of the same page (a new ``cstart`` starts from 0). Creates the
-        row when missing. The returned state says whether it was abandoned.
+        Attempts count failures of the same page (a new ``cstart`` or stage starts from 0).
+        Creates the row when missing. The returned state says whether it was abandoned.
         """
         not_before = None if not_before is None else _utc_in(not_before, "not_before")
         backoff = self.backoff
+        _check_stage(stage)
 
         def settle(row: ContinuationEntry, now: datetime) -> None:
-            if row.cstart != cstart:
+            if row.cstart != cstart or (row.stage or PAGES) != stage:
                 row.attempts = 0
+            row.stage = stage
             row.cstart = cstart
             row.attempts += 1
             row.reason = reason
@@ -493,6 +570,40 @@ class ContinuationQueue(_Store):
             row.updated_at = now
             session.flush()
             return _entry(row)
+
+    def close_excluded(self, *, run_id: str | None = None) -> list[str]:
+        """Close (``done``, reason ``excluded``) every queued or claimed row of an excluded
+        profile that no live claim holds; their scholar ids, sorted."""
+        now = self._now()
+        open_rows = or_(
+            ContinuationEntry.status == QUEUED,
+            and_(
+                ContinuationEntry.status == CLAIMED,
+                or_(
+                    ContinuationEntry.lease_expires_at.is_(None),
+                    ContinuationEntry.lease_expires_at < now,
+                ),
+            ),
+        )
+        where = and_(open_rows, _excluded(ContinuationEntry.scholar_id))
+        values: dict[str, Any] = {
+            "status": DONE,
+            "reason": EXCLUDED,
+            "claim_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if run_id is not None:
+            values["run_id"] = run_id
+        with self._write() as session:
+            ids = sorted(session.scalars(select(ContinuationEntry.scholar_id).where(where)))
+            if ids:
+                session.execute(
+                    update(ContinuationEntry)
+                    .where(ContinuationEntry.scholar_id.in_(ids), where)
+                    .values(**values)
+                )
+            return ids
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -564,6 +675,7 @@ class ContinuationQueue(_Store):
             scholar_id=scholar_id,
             cstart=cstart,
             sortby=None,
+            stage=PAGES,
             reason=reason,
             attempts=0,
             status=QUEUED,
@@ -575,6 +687,28 @@ class ContinuationQueue(_Store):
             created_at=now,
             updated_at=now,
         )
+
+
+def _excluded(scholar_id: Any) -> ColumnElement[bool]:
+    """Whether ``scholar_id`` (a value or a column) is an excluded profile."""
+    return (
+        select(Exclusion.id)
+        .where(Exclusion.kind == "scholar", Exclusion.value == scholar_id)
+        .exists()
+    )
+
+
+def _continued_stage(stage: str, work: Work) -> str | None:
+    """Where a run asking ``work`` continues a live row at ``stage``: that stage or the first
+    later one it asks for; None when it asks for none of them (it starts again)."""
+    if stage in work.stages():
+        return stage
+    return work.next_stage(stage)
+
+
+def _check_stage(stage: str) -> None:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
 
 
 def _live(row: ContinuationEntry, now: datetime) -> bool:

@@ -28,6 +28,7 @@ from scholarcrawl.store.queue import (
     ContinuationQueue,
     CooldownStore,
     QueueEntry,
+    Work,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -241,6 +242,8 @@ def test_claim_profile_creates_a_claimed_row(queue: ContinuationQueue, clock: Cl
         scholar_id=A,
         cstart=0,
         sortby="pubdate",
+        stage="pages",
+        work=Work(),
         reason="started",
         attempts=0,
         status=CLAIMED,
@@ -610,6 +613,7 @@ def test_migration_0002_keeps_data_and_downgrades(database_url: str) -> None:
     assert set(NEW_TABLES) <= set(sa.inspect(engine).get_table_names())
     with engine.connect() as connection:
         assert connection.execute(sa.select(scholars.c.name)).scalars().all() == ["Ada Author"]
+    command.upgrade(config, "head")  # the models are those of the latest revision
     clock = Clock()
     queue = ContinuationQueue(engine, Backoff(), clock)
     assert queue.defer(A, None, 100, "cooldown").status == QUEUED
