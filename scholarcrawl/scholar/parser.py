@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, urljoin
@@ -48,17 +48,34 @@ from scholarcrawl.scholar.model import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "LAYOUT_UNRECOGNISED",
     "MARKUP_GSC",
     "MARKUP_LEGACY",
     "SCHOLAR_BASE_URL",
+    "SCHOLAR_ERROR_BANNER",
+    "absolute_url",
     "check_error_banner",
+    "class_names",
+    "class_test",
     "clean_text",
+    "cluster_ids_from",
+    "compile_xpath",
     "detect_markup",
+    "element_text",
+    "email_domain_from",
+    "index_ids",
     "infer_cstart",
+    "int_or_none",
+    "is_shown",
     "parse_cites_per_year",
     "parse_header",
     "parse_profile_page",
     "parse_rows",
+    "place_bars",
+    "raise_shown_banner",
+    "root_of",
+    "user_from_url",
+    "year_of",
 ]
 
 SCHOLAR_BASE_URL: Final = "https://scholar.google.com"
@@ -104,62 +121,71 @@ _STYLE_Z_RE: Final = re.compile(r"z-index\s*:\s*(\d+)")
 _STYLE_DISPLAY_RE: Final = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)")
 
 
-def _xp(expr: str) -> Any:
+def compile_xpath(expr: str) -> Any:
+    """``expr`` compiled once, returning plain strings (not lxml's tree-holding "smart" ones)."""
     return etree.XPath(expr, smart_strings=False)
 
 
-def _cls(name: str) -> str:
+def class_test(name: str) -> str:
     """XPath predicate body matching one class token exactly (not ``gsc_a_t`` in ``gsc_a_tr``)."""
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 # Compiled once; "//" expressions walk the whole document, so most lookups go through the id
 # index built once per page instead.
-_X_IDS = _xp("//*[@id]")
-_X_CANONICAL = _xp("/html/head/link[@rel='canonical']/@href")
-_X_USER_INPUT = _xp("//input[@name='user']/@value")
-_X_LIST_WORKS_ACTION = _xp("//form[contains(@action, 'user=')]/@action")
-_X_LEGACY_MARKER = _xp(f"//table[{_cls('cit-table')}] | //span[@id='cit-name-display']")
-
-_X_GSC_AFFILIATION = _xp(
-    f".//div[{_cls('gsc_prf_il')}][not(@id)][not(.//a[contains(@href, 'label')])]"
+_X_IDS = compile_xpath("//*[@id]")
+_X_CANONICAL = compile_xpath("/html/head/link[@rel='canonical']/@href")
+_X_USER_INPUT = compile_xpath("//input[@name='user']/@value")
+_X_LIST_WORKS_ACTION = compile_xpath("//form[contains(@action, 'user=')]/@action")
+_X_LEGACY_MARKER = compile_xpath(
+    f"//table[{class_test('cit-table')}] | //span[@id='cit-name-display']"
 )
-_X_GSC_INTEREST_LINKS = _xp(f".//a[{_cls('gsc_prf_ila')}][contains(@href, 'label')]")
-_X_ANY_LINK = _xp(".//a")
-_X_DIRECT_TEXT = _xp("text()")
-_X_LINK_HREF = _xp(".//a/@href")
-_X_GSC_PHOTO = _xp(".//img/@src")
-_X_GSC_STATS_ROWS = _xp(f".//tr[td[{_cls('gsc_rsb_std')}]]")
-_X_GSC_STATS_CELLS = _xp(f"td[{_cls('gsc_rsb_std')}]")
-_X_GSC_STATS_HEAD = _xp(f".//th[{_cls('gsc_rsb_sth')}]")
-_X_GSC_COAUTHOR_ITEMS = _xp(f".//ul[{_cls('gsc_rsb_a')}]/li")
-_X_USER_LINK = _xp(".//a[contains(@href, 'user=')]")
-_X_GSC_COAUTHOR_EXT = _xp(f".//span[{_cls('gsc_rsb_a_ext')}][not({_cls('gsc_rsb_a_ext2')})]")
-_X_CHART_LABELS = _xp(f".//span[{_cls('gsc_g_t')}]")
-_X_CHART_BARS = _xp(f".//a[{_cls('gsc_g_a')}]")
-_X_GSC_TABLE_BODY = _xp("tbody")
 
-_X_LEGACY_NAME = _xp("string(//span[@id='cit-name-display'])")
-_X_LEGACY_AFFILIATION = _xp("string(//span[@id='cit-affiliation-display'])")
-_X_LEGACY_INTERESTS = _xp("//span[@id='cit-int-read']//a")
-_X_LEGACY_DOMAIN = _xp("string(//span[@id='cit-domain-display'])")
-_X_LEGACY_HOMEPAGE = _xp("//span[@id='cit-homepage-read']//a/@href")
-_X_LEGACY_PHOTO = _xp(f"//div[{_cls('cit-user-info')}]//img/@src")
-_X_LEGACY_COAUTHORS = _xp(
+_X_GSC_AFFILIATION = compile_xpath(
+    f".//div[{class_test('gsc_prf_il')}][not(@id)][not(.//a[contains(@href, 'label')])]"
+)
+_X_GSC_INTEREST_LINKS = compile_xpath(
+    f".//a[{class_test('gsc_prf_ila')}][contains(@href, 'label')]"
+)
+_X_ANY_LINK = compile_xpath(".//a")
+_X_DIRECT_TEXT = compile_xpath("text()")
+_X_LINK_HREF = compile_xpath(".//a/@href")
+_X_GSC_PHOTO = compile_xpath(".//img/@src")
+_X_GSC_STATS_ROWS = compile_xpath(f".//tr[td[{class_test('gsc_rsb_std')}]]")
+_X_GSC_STATS_CELLS = compile_xpath(f"td[{class_test('gsc_rsb_std')}]")
+_X_GSC_STATS_HEAD = compile_xpath(f".//th[{class_test('gsc_rsb_sth')}]")
+_X_GSC_COAUTHOR_ITEMS = compile_xpath(f".//ul[{class_test('gsc_rsb_a')}]/li")
+_X_USER_LINK = compile_xpath(".//a[contains(@href, 'user=')]")
+_X_GSC_COAUTHOR_EXT = compile_xpath(
+    f".//span[{class_test('gsc_rsb_a_ext')}][not({class_test('gsc_rsb_a_ext2')})]"
+)
+_X_CHART_LABELS = compile_xpath(f".//span[{class_test('gsc_g_t')}]")
+_X_CHART_BARS = compile_xpath(f".//a[{class_test('gsc_g_a')}]")
+_X_GSC_TABLE_BODY = compile_xpath("tbody")
+
+_X_LEGACY_NAME = compile_xpath("string(//span[@id='cit-name-display'])")
+_X_LEGACY_AFFILIATION = compile_xpath("string(//span[@id='cit-affiliation-display'])")
+_X_LEGACY_INTERESTS = compile_xpath("//span[@id='cit-int-read']//a")
+_X_LEGACY_DOMAIN = compile_xpath("string(//span[@id='cit-domain-display'])")
+_X_LEGACY_HOMEPAGE = compile_xpath("//span[@id='cit-homepage-read']//a/@href")
+_X_LEGACY_PHOTO = compile_xpath(f"//div[{class_test('cit-user-info')}]//img/@src")
+_X_LEGACY_COAUTHORS = compile_xpath(
     "//a[@title][contains(@href, 'citations?user=')][not(contains(@href, 'view_op='))]"
 )
-_X_LEGACY_STATS_ROWS = _xp(f"//table[@id='stats']//tr[td[{_cls('cit-data')}]]")
-_X_LEGACY_STATS_CELLS = _xp(f"td[{_cls('cit-data')}]")
-_X_LEGACY_STATS_HEAD = _xp(f"//table[@id='stats']//tr[1]/td[{_cls('cit-borderleft')}]")
-_X_LEGACY_ROWS = _xp(f"//table[{_cls('cit-table')}]//tr[{_cls('item')}]")
-_X_LEGACY_RANGE = _xp("//form[@id='citationsForm']//span[contains(@style, 'bold')]")
-_X_LEGACY_PAGER_LINKS = _xp(
-    f"//a[contains(@href, 'cstart=')][not(ancestor::table[{_cls('cit-table')}])]/@href"
+_X_LEGACY_STATS_ROWS = compile_xpath(f"//table[@id='stats']//tr[td[{class_test('cit-data')}]]")
+_X_LEGACY_STATS_CELLS = compile_xpath(f"td[{class_test('cit-data')}]")
+_X_LEGACY_STATS_HEAD = compile_xpath(
+    f"//table[@id='stats']//tr[1]/td[{class_test('cit-borderleft')}]"
+)
+_X_LEGACY_ROWS = compile_xpath(f"//table[{class_test('cit-table')}]//tr[{class_test('item')}]")
+_X_LEGACY_RANGE = compile_xpath("//form[@id='citationsForm']//span[contains(@style, 'bold')]")
+_X_LEGACY_PAGER_LINKS = compile_xpath(
+    f"//a[contains(@href, 'cstart=')][not(ancestor::table[{class_test('cit-table')}])]/@href"
 )
 
 
 # --------------------------------------------------------------------------------------------
-# small helpers
+# small helpers, shared with the other Scholar page parsers (detail.py, colleagues.py)
 
 
 def clean_text(text: str | None) -> str:
@@ -169,25 +195,26 @@ def clean_text(text: str | None) -> str:
     return " ".join(text.translate(_INVISIBLE).split())
 
 
-def _text(el: _Element | None) -> str:
+def element_text(el: _Element | None) -> str:
     """The cleaned text content of ``el`` ("" for ``None``)."""
     if el is None:
         return ""
     return clean_text("".join(el.itertext()))
 
 
-def _classes(el: _Element) -> list[str]:
+def class_names(el: _Element) -> list[str]:
+    """The class tokens of ``el``."""
     cls = el.get("class")
     return cls.split() if cls else []
 
 
-def _int_or_none(text: str) -> int | None:
+def int_or_none(text: str) -> int | None:
     """Digits of ``text`` as an int ("18,747" and "18.747" both give 18747), else None."""
     digits = _NON_DIGITS_RE.sub("", text)
     return int(digits) if digits else None
 
 
-def _year_of(text: str) -> int | None:
+def year_of(text: str) -> int | None:
     """The 4-digit year in ``text``; Scholar's ``0`` placeholder (no year) gives None."""
     match = _YEAR4_RE.search(text)
     if match is None:
@@ -196,14 +223,16 @@ def _year_of(text: str) -> int | None:
     return year or None
 
 
-def _user_from_url(url: str | None) -> str | None:
+def user_from_url(url: str | None) -> str | None:
+    """The 12-character scholar id of the ``user=`` parameter in ``url``, else None."""
     if not url:
         return None
     match = _USER_PARAM_RE.search(url)
     return match.group(1) if match else None
 
 
-def _absolute(url: str | None) -> str | None:
+def absolute_url(url: str | None) -> str | None:
+    """``url`` resolved against Scholar's base; None for an empty or ``javascript:`` link."""
     url = (url or "").strip()
     if not url or url.lower().startswith("javascript:"):
         return None
@@ -214,14 +243,14 @@ def _first(values: list[Any]) -> Any:
     return values[0] if values else None
 
 
-def _is_shown(el: _Element) -> bool:
+def is_shown(el: _Element) -> bool:
     """Whether Scholar's scripts have made a hidden-by-default element visible.
 
     Raw 2016+ pages hide ``#gsc_a_err`` with a stylesheet rule and show it by adding the
     ``gs_vis`` class; 2014-2016 pages hide it with an inline ``display:none`` that the script
     turns into ``display:block``. Its text is present in every normal page.
     """
-    if "gs_vis" in _classes(el):
+    if "gs_vis" in class_names(el):
         return True
     match = _STYLE_DISPLAY_RE.search((el.get("style") or "").lower())
     return match is not None and match.group(1) != "none"
@@ -231,7 +260,7 @@ def _button_enabled(el: _Element | None) -> bool:
     if el is None:
         return False
     # The attribute's presence disables the button, whatever its value ("disabled" or "").
-    return el.get("disabled") is None and "gs_dis" not in _classes(el)
+    return el.get("disabled") is None and "gs_dis" not in class_names(el)
 
 
 @dataclass(slots=True)
@@ -246,19 +275,37 @@ class _Page:
         return self.ids.get(element_id)
 
 
-def _root_of(selector: Selector) -> _Element:
+def root_of(selector: Selector) -> _Element:
+    """The lxml root under ``selector``; ``layout_unrecognised`` when it holds no HTML tree."""
     root = selector.root
     if not isinstance(root, etree._Element):
         raise ScholarPageError(LAYOUT_UNRECOGNISED, "selector holds no HTML document")
     return root
 
 
-def _index(selector: Selector) -> _Page:
-    """Index the page and decide its markup; raise ``layout_unrecognised`` when neither."""
-    root = _root_of(selector)
+def index_ids(root: _Element) -> dict[str, _Element]:
+    """Every element with an ``id`` under ``root``, by id (the first one when repeated)."""
     ids: dict[str, _Element] = {}
     for el in _X_IDS(root):
         ids.setdefault(el.get("id"), el)
+    return ids
+
+
+def raise_shown_banner(banners: Iterable[_Element | None]) -> None:
+    """Raise ``ScholarPageError(scholar_error_banner, temporary=True)`` for the first of
+    ``banners`` that Scholar's scripts have made visible and that holds text."""
+    for banner in banners:
+        if banner is None or not is_shown(banner):
+            continue
+        message = element_text(banner)
+        if message:
+            raise ScholarPageError(SCHOLAR_ERROR_BANNER, message, temporary=True)
+
+
+def _index(selector: Selector) -> _Page:
+    """Index the page and decide its markup; raise ``layout_unrecognised`` when neither."""
+    root = root_of(selector)
+    ids = index_ids(root)
     if any(key in ids for key in ("gsc_prf_in", "gsc_a_b", "gsc_a_t", "gsc_prf_w")):
         return _Page(root, MARKUP_GSC, ids)
     if _X_LEGACY_MARKER(root):
@@ -344,28 +391,22 @@ def infer_cstart(selector: Selector) -> int:
 def _check_error_banner(page: _Page) -> None:
     if page.markup != MARKUP_GSC:
         return
-    for banner_id in ("gsc_a_err", "gs_md_err"):
-        banner = page.by_id(banner_id)
-        if banner is None or not _is_shown(banner):
-            continue
-        message = _text(banner)
-        if message:
-            raise ScholarPageError(SCHOLAR_ERROR_BANNER, message, temporary=True)
+    raise_shown_banner(page.by_id(banner_id) for banner_id in ("gsc_a_err", "gs_md_err"))
 
 
 def _scholar_id(page: _Page) -> str | None:
     """The profile's id: canonical link, form inputs, list_works forms, then row keys."""
     for url in _X_CANONICAL(page.root):
-        if found := _user_from_url(url):
+        if found := user_from_url(url):
             return found
     for value in _X_USER_INPUT(page.root):
         if _SCHOLAR_ID_RE.match(value.strip()):
             return str(value.strip())
     for action in _X_LIST_WORKS_ACTION(page.root):
-        if "list_works" in action and (found := _user_from_url(action)):
+        if "list_works" in action and (found := user_from_url(action)):
             return found
     photo_link = page.by_id("gsc_prf_pua")
-    if photo_link is not None and (found := _user_from_url(photo_link.get("href"))):
+    if photo_link is not None and (found := user_from_url(photo_link.get("href"))):
         return found
     return None
 
@@ -374,9 +415,9 @@ def _infer_cstart(page: _Page) -> int:
     range_texts: Iterable[str]
     if page.markup == MARKUP_GSC:
         nn = page.by_id("gsc_a_nn")
-        range_texts = [_text(nn)] if nn is not None else []
+        range_texts = [element_text(nn)] if nn is not None else []
     else:
-        range_texts = (_text(el) for el in _X_LEGACY_RANGE(page.root))
+        range_texts = (element_text(el) for el in _X_LEGACY_RANGE(page.root))
     for text in range_texts:
         match = _RANGE_RE.search(text)
         if match and int(match.group(1)) >= 1:
@@ -407,7 +448,8 @@ def _more_enabled(page: _Page, cstart: int, *, has_rows: bool) -> bool:
 # header
 
 
-def _email_domain(text: str) -> str | None:
+def email_domain_from(text: str) -> str | None:
+    """The lower-cased host name in a "Verified email at x.org" line, in any UI language."""
     match = _DOMAIN_RE.search(text)
     return match.group(1).lower() if match else None
 
@@ -415,40 +457,40 @@ def _email_domain(text: str) -> str | None:
 def _parse_header(page: _Page) -> ProfileHeader:
     if page.markup == MARKUP_LEGACY:
         return _parse_legacy_header(page)
-    name = _text(page.by_id("gsc_prf_in"))
+    name = element_text(page.by_id("gsc_prf_in"))
     if not name:
         raise ScholarPageError(LAYOUT_UNRECOGNISED, "profile markup without a name (#gsc_prf_in)")
     info = page.by_id("gsc_prf_i")
     affiliation = None
     interests: tuple[str, ...] = ()
     if info is not None:
-        affiliation = _text(_first(_X_GSC_AFFILIATION(info))) or None
+        affiliation = element_text(_first(_X_GSC_AFFILIATION(info))) or None
         interests_box = page.by_id("gsc_prf_int")
         links = (
             _X_ANY_LINK(interests_box) if interests_box is not None else _X_GSC_INTEREST_LINKS(info)
         )
-        interests = tuple(text for text in (_text(a) for a in links) if text)
+        interests = tuple(text for text in (element_text(a) for a in links) if text)
     email_domain = homepage = None
     verified = page.by_id("gsc_prf_ivh")
     if verified is not None:
         # Only the element's own text: the "Homepage" link sits inside the same div.
-        email_domain = _email_domain(" ".join(_X_DIRECT_TEXT(verified)))
-        homepage = _absolute(_first(_X_LINK_HREF(verified)))
+        email_domain = email_domain_from(" ".join(_X_DIRECT_TEXT(verified)))
+        homepage = absolute_url(_first(_X_LINK_HREF(verified)))
     photo = page.by_id("gsc_prf_pup-img")
     if photo is None:
         photo = page.by_id("gsc_prf_pup")
-    photo_url = _absolute(photo.get("src")) if photo is not None else None
+    photo_url = absolute_url(photo.get("src")) if photo is not None else None
     if photo_url is None and (box := page.by_id("gsc_prf_pua")) is not None:
-        photo_url = _absolute(_first(_X_GSC_PHOTO(box)))
+        photo_url = absolute_url(_first(_X_GSC_PHOTO(box)))
     stats_table = page.by_id("gsc_rsb_st")
     stats: list[list[int | None]] = []
     since_year = None
     if stats_table is not None:
         stats = [
-            [_int_or_none(_text(td)) for td in _X_GSC_STATS_CELLS(tr)]
+            [int_or_none(element_text(td)) for td in _X_GSC_STATS_CELLS(tr)]
             for tr in _X_GSC_STATS_ROWS(stats_table)
         ]
-        since_year = _since_year(_text(th) for th in _X_GSC_STATS_HEAD(stats_table))
+        since_year = _since_year(element_text(th) for th in _X_GSC_STATS_HEAD(stats_table))
     return _header(
         scholar_id=_scholar_id(page),
         name=name,
@@ -470,29 +512,29 @@ def _parse_legacy_header(page: _Page) -> ProfileHeader:
     if not name:
         raise ScholarPageError(LAYOUT_UNRECOGNISED, "legacy markup without #cit-name-display")
     stats = [
-        [_int_or_none(_text(td)) for td in _X_LEGACY_STATS_CELLS(tr)]
+        [int_or_none(element_text(td)) for td in _X_LEGACY_STATS_CELLS(tr)]
         for tr in _X_LEGACY_STATS_ROWS(root)
     ]
     scholar_id = _scholar_id(page)
     coauthors: list[Coauthor] = []
     seen: set[str] = set()
     for link in _X_LEGACY_COAUTHORS(root):
-        user = _user_from_url(link.get("href"))
+        user = user_from_url(link.get("href"))
         if user and user != scholar_id and user not in seen:
             seen.add(user)
-            coauthors.append(Coauthor(user, _text(link) or clean_text(link.get("title"))))
+            coauthors.append(Coauthor(user, element_text(link) or clean_text(link.get("title"))))
     # "Unknown interests" is plain text, not a link: no interests.
-    interests = tuple(t for t in (_text(a) for a in _X_LEGACY_INTERESTS(root)) if t)
+    interests = tuple(t for t in (element_text(a) for a in _X_LEGACY_INTERESTS(root)) if t)
     return _header(
         scholar_id=scholar_id,
         name=name,
         affiliation=clean_text(_X_LEGACY_AFFILIATION(root)) or None,
-        email_domain=_email_domain(clean_text(_X_LEGACY_DOMAIN(root))),
-        homepage=_absolute(_first(_X_LEGACY_HOMEPAGE(root))),
+        email_domain=email_domain_from(clean_text(_X_LEGACY_DOMAIN(root))),
+        homepage=absolute_url(_first(_X_LEGACY_HOMEPAGE(root))),
         interests=interests,
-        photo_url=_absolute(_first(_X_LEGACY_PHOTO(root))),
+        photo_url=absolute_url(_first(_X_LEGACY_PHOTO(root))),
         stats=stats,
-        since_year=_since_year(_text(td) for td in _X_LEGACY_STATS_HEAD(root)),
+        since_year=_since_year(element_text(td) for td in _X_LEGACY_STATS_HEAD(root)),
         # The legacy chart is a Google Chart API image: no per-year numbers in the markup.
         cites_per_year={},
         coauthors=tuple(coauthors),
@@ -503,7 +545,7 @@ def _since_year(headers: Iterable[str]) -> int | None:
     """The year of the "Since 2021" / "2021 年至今" / "Desde 2021" column (the last one)."""
     year = None
     for text in headers:
-        year = _year_of(text) or year
+        year = year_of(text) or year
     return year
 
 
@@ -559,12 +601,12 @@ def _gsc_coauthors(page: _Page) -> tuple[Coauthor, ...]:
         link = _first(_X_USER_LINK(item))
         if link is None:
             continue
-        user = _user_from_url(link.get("href"))
-        name = _text(link)
+        user = user_from_url(link.get("href"))
+        name = element_text(link)
         if not user or not name or user in seen:
             continue
         seen.add(user)
-        affiliation = _text(_first(_X_GSC_COAUTHOR_EXT(item))) or None
+        affiliation = element_text(_first(_X_GSC_COAUTHOR_EXT(item))) or None
         coauthors.append(Coauthor(user, name, affiliation))
     return tuple(coauthors)
 
@@ -584,15 +626,6 @@ def _style_position(style: str) -> tuple[str | None, float | None, int | None]:
 
 
 def _parse_cites_per_year(page: _Page) -> dict[int, int]:
-    """Place every bar by its position, never by its order.
-
-    Scholar omits the bar of a year without citations, so the n-th bar is not the n-th year.
-    Each year label and each bar carries its horizontal offset (``right:Npx`` in the
-    right-to-left chart since 2016, ``left:Npx`` before; a bar sits 5px beyond its label,
-    labels 32px apart): a bar belongs to the label with the nearest offset on the same side.
-    When a bar has no usable offset, its ``z-index`` is used: it counts years from the most
-    recent one (``z-index:1``), gaps included, in every real page studied.
-    """
     if page.markup != MARKUP_GSC:
         return {}
     container = page.by_id("gsc_rsb_cit")
@@ -600,30 +633,55 @@ def _parse_cites_per_year(page: _Page) -> dict[int, int]:
         container = page.by_id("gsc_g")
     if container is None:
         container = page.root
-    labels: list[tuple[int, str | None, float | None]] = []
-    for span in _X_CHART_LABELS(container):
-        year = _year_of(_text(span))
+    return place_bars(_X_CHART_LABELS(container), _X_CHART_BARS(container))
+
+
+def place_bars(
+    labels: Iterable[_Element],
+    bars: Iterable[_Element],
+    *,
+    bar_year: Callable[[_Element], int | None] | None = None,
+) -> dict[int, int]:
+    """Citations per year from a chart's year labels and bars, every year of its span present
+    (0 where there is no bar). Shared by the profile chart and the detail page's chart.
+
+    Every bar is placed by its position, never by its order: Scholar omits the bar of a year
+    without citations, so the n-th bar is not the n-th year. ``bar_year`` may name a bar's
+    year outright (the detail page's bars link to ``as_ylo=Y&as_yhi=Y``); otherwise each year
+    label and each bar carries its horizontal offset (``right:Npx`` in the right-to-left
+    chart since 2016, ``left:Npx`` before; a bar sits 5px beyond its label, labels 32-33px
+    apart): a bar belongs to the label with the nearest offset on the same side. When a bar
+    has no usable offset, its ``z-index`` is used: it counts years from the most recent one
+    (``z-index:1``), gaps included, in every real page studied. A bar that none of these
+    places is ignored (logged at DEBUG), never guessed.
+    """
+    label_rows: list[tuple[int, str | None, float | None]] = []
+    for span in labels:
+        year = year_of(element_text(span))
         if year is not None:
             side, offset, _ = _style_position(span.get("style") or "")
-            labels.append((year, side, offset))
-    if not labels:
+            label_rows.append((year, side, offset))
+    bar_list = list(bars)
+    named = {id(bar): bar_year(bar) for bar in bar_list} if bar_year is not None else {}
+    years = sorted({year for year, _, _ in label_rows})
+    all_years = sorted({*years, *(year for year in named.values() if year is not None)})
+    if not all_years:
         return {}
-    years = sorted({year for year, _, _ in labels})
-    result = dict.fromkeys(range(years[0], years[-1] + 1), 0)
+    result = dict.fromkeys(range(all_years[0], all_years[-1] + 1), 0)
     newest_first = years[::-1]
     offsets_by_side: dict[str, list[tuple[float, int]]] = {}
-    for year, side, offset in labels:
+    for year, side, offset in label_rows:
         if side is not None and offset is not None:
             offsets_by_side.setdefault(side, []).append((offset, year))
     tolerance = _half_spacing(offsets_by_side)
     placed: set[int] = set()
-    for bar in _X_CHART_BARS(container):
-        count = _int_or_none(_text(bar))
+    for bar in bar_list:
+        count = int_or_none(element_text(bar))
         if count is None:
             continue
         side, offset, z_index = _style_position(bar.get("style") or "")
-        year = None
-        if side is not None and offset is not None and side in offsets_by_side:
+        year = named.get(id(bar))
+        if year is None and side is not None and offset is not None and side in offsets_by_side:
             distance, nearest = min(
                 (abs(label_offset - offset), label_year)
                 for label_offset, label_year in offsets_by_side[side]
@@ -694,7 +752,7 @@ def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
     """One ``tr.gsc_a_tr``; None for the "There are no articles in this profile." row."""
     cells: dict[str, _Element] = {}
     for td in tr.iterchildren("td"):
-        for name in _classes(td):
+        for name in class_names(td):
             cells.setdefault(name, td)
     if "gsc_a_e" in cells:
         return None
@@ -702,23 +760,23 @@ def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
     title_link = None
     if title_cell is not None:
         for a in title_cell.iter("a"):
-            if "gsc_a_at" in _classes(a):
+            if "gsc_a_at" in class_names(a):
                 title_link = a
                 break
     if title_cell is None or title_link is None:
         raise ScholarPageError(
             LAYOUT_UNRECOGNISED, f"publication row {position} without a title link (a.gsc_a_at)"
         )
-    gray = [div for div in title_cell.iterchildren("div") if "gs_gray" in _classes(div)]
-    authors = _text(gray[0]) if gray else ""
+    gray = [div for div in title_cell.iterchildren("div") if "gs_gray" in class_names(div)]
+    authors = element_text(gray[0]) if gray else ""
     venue, oph = _split_venue(gray[1]) if len(gray) > 1 else ("", "")
 
     year = None
     year_cell = cells.get("gsc_a_y")
     if year_cell is not None:
-        year = _year_of(_text(year_cell))
+        year = year_of(element_text(year_cell))
     if year is None and oph:
-        year = _year_of(oph)
+        year = year_of(oph)
 
     citations = 0
     cluster_ids: tuple[str, ...] = ()
@@ -726,10 +784,10 @@ def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
     cites_cell = cells.get("gsc_a_c")
     if cites_cell is not None:
         for a in cites_cell.iter("a"):
-            classes = _classes(a)
+            classes = class_names(a)
             if "gsc_a_ac" in classes:
-                citations = _int_or_none(_text(a)) or 0
-                cluster_ids = _cluster_ids(a.get("href"))
+                citations = int_or_none(element_text(a)) or 0
+                cluster_ids = cluster_ids_from(a.get("href"))
                 merged = merged or "gsc_a_acm" in classes
             elif "gsc_a_am" in classes:  # the "*" of merged citations, 2014-2020 markup
                 merged = True
@@ -740,7 +798,7 @@ def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
             key = clean_text(box.get("value")) or None
             break
     return PublicationRow(
-        title=_text(title_link),
+        title=element_text(title_link),
         authors=authors or None,
         venue=venue or None,
         year=year,
@@ -758,7 +816,7 @@ def _split_venue(div: _Element) -> tuple[str, str]:
     oph: list[str] = []
     for child in div:
         if isinstance(child.tag, str):
-            if child.tag == "span" and "gs_oph" in _classes(child):
+            if child.tag == "span" and "gs_oph" in class_names(child):
                 oph.append("".join(child.itertext()))
             else:
                 parts.append("".join(child.itertext()))
@@ -768,7 +826,8 @@ def _split_venue(div: _Element) -> tuple[str, str]:
     return venue.rstrip(" ,"), clean_text("".join(oph))
 
 
-def _cluster_ids(href: str | None) -> tuple[str, ...]:
+def cluster_ids_from(href: str | None) -> tuple[str, ...]:
+    """The cluster ids of the ``cites=`` parameter in ``href`` (several for a merged entry)."""
     if not href:
         return ()
     match = _CITES_PARAM_RE.search(href)
@@ -795,20 +854,24 @@ def _parse_legacy_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
             raise ScholarPageError(
                 LAYOUT_UNRECOGNISED, f"legacy publication row {position} without a title link"
             )
-        gray = [s for s in title_cell.iterchildren("span") if "cit-gray" in _classes(s)]
+        gray = [s for s in title_cell.iterchildren("span") if "cit-gray" in class_names(s)]
         cites_link = None
         if (cites_cell := cells.get("col-citedby")) is not None:
             cites_link = _first(list(cites_cell.iter("a")))
         asterisk = cells.get("col-asterisk")
         rows.append(
             PublicationRow(
-                title=_text(title_link),
-                authors=(_text(gray[0]) if gray else "") or None,
-                venue=(_text(gray[1]).rstrip(" ,") if len(gray) > 1 else "") or None,
-                year=_year_of(_text(cells.get("col-year"))),
-                citations=(_int_or_none(_text(cites_link)) or 0) if cites_link is not None else 0,
-                merged=asterisk is not None and "*" in _text(asterisk),
-                cluster_ids=_cluster_ids(cites_link.get("href")) if cites_link is not None else (),
+                title=element_text(title_link),
+                authors=(element_text(gray[0]) if gray else "") or None,
+                venue=(element_text(gray[1]).rstrip(" ,") if len(gray) > 1 else "") or None,
+                year=year_of(element_text(cells.get("col-year"))),
+                citations=(int_or_none(element_text(cites_link)) or 0)
+                if cites_link is not None
+                else 0,
+                merged=asterisk is not None and "*" in element_text(asterisk),
+                cluster_ids=cluster_ids_from(cites_link.get("href"))
+                if cites_link is not None
+                else (),
                 scholar_pub_key=_pub_key(title_link.get("href")),
                 position=position,
             )
