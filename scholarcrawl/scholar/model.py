@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Coauthor:
-    """A co-author listed in the profile's sidebar (Scholar shows at most 20)."""
+    """A co-author: listed in the profile's sidebar (at most 20) or in the full co-author
+    list (``view_op=list_colleagues``), which also shows the verified e-mail domain."""
 
     scholar_id: str
     name: str
     affiliation: str | None = None
+    email_domain: str | None = None  # only the full list shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +74,10 @@ class PublicationDetail:
     """A publication's detail page (``view_op=view_citation``): what its labelled fields say.
 
     Strings are as the page prints them, whitespace collapsed; a field the page does not show
-    is None. ``extra`` holds the labelled fields not named here (Inventors, Patent office,
-    Institution, Report number, Source, ...) by their English label.
+    is None. ``extra`` holds the labelled fields not named here (Patent office, Patent number,
+    Application number, Institution, Report number, ...) by their label as printed. Only
+    English labels are known: on a page in another UI language every labelled field lands in
+    ``extra``, except the description, citations and versions, which are found by their markup.
     """
 
     title: str
@@ -96,6 +100,10 @@ class PublicationDetail:
     fulltext_url: str | None = None  # the [PDF] / [HTML] link beside the title
     fulltext_kind: str | None = None  # "pdf" | "html"
     extra: dict[str, str] = field(default_factory=dict)
+    # Every cluster id the page names: the "Cited by" link's cites= (several for a merged
+    # entry), then the "Scholar articles" versions' cluster= (present even without citations).
+    cluster_ids: tuple[str, ...] = ()
+    scholar_pub_key: str | None = None  # the page's own citation_for_view ("USER:KEY")
 
 
 class ScholarPageError(Exception):
