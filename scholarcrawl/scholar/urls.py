@@ -6,6 +6,9 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
+# A profile row's key as stored (parser ``scholar_pub_key``): the whole ``citation_for_view``
+# value, "USER:KEY" (owner's scholar id, then the article's key).
+PUB_KEY_RE = re.compile(r"^(?:([A-Za-z0-9_-]{12}):)?([A-Za-z0-9_-]+)$")
 
 
 def extract_scholar_id(value: str) -> str:
@@ -59,4 +62,37 @@ def profile_url(
         params.append(("sortby", sortby))
     if cstart:
         params.append(("cstart", cstart))
+    return f"{base_url.rstrip('/')}/citations?{urlencode(params)}"
+
+
+def detail_url(base_url: str, scholar_id: str, pub_key: str, *, language: str = "en") -> str:
+    """A publication's detail page (``view_op=view_citation``), ``user=`` first for robots.txt.
+
+    ``pub_key`` is the key as stored, the whole ``citation_for_view`` value "USER:KEY"; a bare
+    "KEY" is taken as ``scholar_id``'s. ValueError for a malformed id or key (a key with ``@``
+    or ``&`` would also change what robots.txt allows).
+    """
+    if not is_valid_scholar_id(scholar_id):
+        raise ValueError(f"{scholar_id!r} is not a Scholar id ({SCHOLAR_ID_HINT})")
+    match = PUB_KEY_RE.match(pub_key)
+    if match is None:
+        raise ValueError(
+            f"{pub_key!r} is not a Scholar publication key (USER:KEY, as citation_for_view)"
+        )
+    owner, key = match.groups()
+    params = [
+        ("user", scholar_id),
+        ("hl", language),
+        ("view_op", "view_citation"),
+        ("citation_for_view", f"{owner or scholar_id}:{key}"),
+    ]
+    # ":" stays literal, as in Scholar's own links.
+    return f"{base_url.rstrip('/')}/citations?{urlencode(params, safe=':')}"
+
+
+def colleagues_url(base_url: str, scholar_id: str, *, language: str = "en") -> str:
+    """A profile's full co-author list (``view_op=list_colleagues``), ``user=`` first."""
+    if not is_valid_scholar_id(scholar_id):
+        raise ValueError(f"{scholar_id!r} is not a Scholar id ({SCHOLAR_ID_HINT})")
+    params = [("user", scholar_id), ("hl", language), ("view_op", "list_colleagues")]
     return f"{base_url.rstrip('/')}/citations?{urlencode(params)}"
