@@ -83,7 +83,9 @@ CAUGHT_UP = "caught_up"  # refresh=new: every row of a page (newest first) was a
 UNCHANGED = "unchanged"  # skip_unchanged: page one showed the profile as last crawled
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
-COOLDOWN_SYNC_SECONDS = 2.0  # how often a run reads cooldowns other runs stored
+# How often an unforced sync_cooldowns reads the stored cooldowns; the cooldown middleware
+# forces a read before every Scholar request (docs: README "Scaling out").
+COOLDOWN_SYNC_SECONDS = 2.0
 
 
 class SpiderArgumentError(ValueError):
@@ -422,25 +424,29 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self._state = ProfileState(self._engine)
         self.sync_cooldowns(force=True)
 
-    def sync_cooldowns(self, force: bool = False) -> None:
-        """Adopt cooldowns stored by any run (this one, or another process sharing the DB)."""
+    def sync_cooldowns(self, force: bool = False) -> bool:
+        """Adopt cooldowns stored by any run (this one, or another process sharing the DB).
+
+        False when the stored cooldowns could not be read (the middleware then sends nothing).
+        """
         if self.cooldowns is None:
-            return
+            return True
         now = time.monotonic()
         if not force and now - self._cooldowns_read < COOLDOWN_SYNC_SECONDS:
-            return
-        self._cooldowns_read = now
+            return True
         try:
             active = self.cooldowns.active()
         except SQLAlchemyError as exc:
             logger.error("Cannot read stored cooldowns: %s", exc.__class__.__name__)
-            return
+            return False
+        self._cooldowns_read = now
         for name, state in active.items():
             egress = self.egress_pool.get(name)
             until = state.until.timestamp()
             if egress is not None and until > egress.cooldown_until:
                 egress.cooldown_until = until
                 egress.cooldown_reason = state.reason
+        return True
 
     def persist_cooldown(self, egress: Egress, reason: str, until: float) -> None:
         """Store a cooldown so that every run sharing the database honours it."""
