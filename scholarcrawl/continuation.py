@@ -26,7 +26,15 @@ from twisted.internet.task import LoopingCall
 
 from scholarcrawl.events import log_event
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.queue import ABANDONED, CLAIMED, ContinuationQueue, QueueEntry
+from scholarcrawl.store.queue import (
+    ABANDONED,
+    CLAIMED,
+    PAGES,
+    PAGES_ONLY,
+    ContinuationQueue,
+    QueueEntry,
+    Work,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +104,21 @@ class Ledger:
 
     # --- claims ------------------------------------------------------------------------------
 
-    def claim_profile(self, scholar_id: str, sortby: str | None) -> QueueEntry | None:
-        """Claim one profile; None when another run holds it.
+    def claim_profile(
+        self, scholar_id: str, sortby: str | None, work: Work = PAGES_ONLY
+    ) -> QueueEntry | None:
+        """Claim one profile; None when another run holds it (or it is excluded).
 
         Raises SQLAlchemyError when the queue cannot be reached: a run must not crawl what it
         could not claim (nothing would record where it got to).
         """
         entry = self.queue.claim_profile(
-            scholar_id, self.owner, self.lease_seconds, run_id=self._run_id(), sortby=sortby
+            scholar_id,
+            self.owner,
+            self.lease_seconds,
+            run_id=self._run_id(),
+            sortby=sortby,
+            work=work,
         )
         if entry is not None:
             self._claimed(entry)
@@ -118,6 +133,10 @@ class Ledger:
             self._claimed(entry)
         return entries
 
+    def close_excluded(self) -> list[str]:
+        """Close the open rows of excluded profiles (raises SQLAlchemyError like claims)."""
+        return self.queue.close_excluded(run_id=self._run_id())
+
     def _claimed(self, entry: QueueEntry) -> None:
         self._inc("claimed")
         log_event(
@@ -126,6 +145,7 @@ class Ledger:
             "continuation.claimed",
             scholar_id=entry.scholar_id,
             cstart=entry.cstart,
+            stage=entry.stage,
             reason=entry.reason,
             attempts=entry.attempts,
             owner=self.owner,
@@ -133,11 +153,14 @@ class Ledger:
 
     # --- outcomes ----------------------------------------------------------------------------
 
-    def advance(self, scholar_id: str, cstart: int) -> bool:
-        """Move the profile's row to ``cstart``; False when another run took the row over."""
+    def advance(self, scholar_id: str, cstart: int, stage: str = PAGES) -> bool:
+        """Move the profile's row to ``cstart`` of ``stage``; False when another run took the
+        row over."""
         held = True
         with self._guard("advance", scholar_id):
-            held = self.queue.advance(scholar_id, self.owner, cstart, run_id=self._run_id())
+            held = self.queue.advance(
+                scholar_id, self.owner, cstart, run_id=self._run_id(), stage=stage
+            )
         return held
 
     def complete(self, scholar_id: str) -> None:
@@ -145,7 +168,14 @@ class Ledger:
             if self.queue.complete(scholar_id, self.owner, run_id=self._run_id()):
                 self._inc("completed")
 
-    def defer(self, scholar_id: str, cstart: int, reason: str, not_before: float | None) -> None:
+    def defer(
+        self,
+        scholar_id: str,
+        cstart: int,
+        reason: str,
+        not_before: float | None,
+        stage: str = PAGES,
+    ) -> None:
         with self._guard("defer", scholar_id):
             entry = self.queue.defer(
                 scholar_id,
@@ -154,6 +184,7 @@ class Ledger:
                 reason,
                 not_before=_datetime(not_before),
                 run_id=self._run_id(),
+                stage=stage,
             )
             self._enqueued(entry)
 
@@ -164,6 +195,7 @@ class Ledger:
         reason: str,
         error: str | None,
         not_before: float | None,
+        stage: str = PAGES,
     ) -> None:
         with self._guard("fail", scholar_id):
             entry = self.queue.fail(
@@ -174,6 +206,7 @@ class Ledger:
                 error,
                 not_before=_datetime(not_before),
                 run_id=self._run_id(),
+                stage=stage,
             )
             self._enqueued(entry)
 
@@ -182,6 +215,7 @@ class Ledger:
             return  # another run holds the row (it logged continuation.claim_lost): not ours
         fields: dict[str, Any] = {
             "scholar_id": entry.scholar_id,
+            "stage": entry.stage,
             "cstart": entry.cstart,
             "reason": entry.reason,
             "attempts": entry.attempts,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scholarcrawl.scholar.model import ProfileHeader, PublicationRow
+from scholarcrawl.scholar.model import Coauthor, ProfileHeader, PublicationDetail, PublicationRow
 
 
 @dataclass(slots=True)
@@ -147,4 +147,59 @@ def publication_item_from(scholar_id: str, row: PublicationRow) -> PublicationIt
         cluster_ids=list(row.cluster_ids),
         scholar_pub_key=row.scholar_pub_key,
         position=row.position,
+    )
+
+
+def detail_item_from(
+    scholar_id: str,
+    scholar_pub_key: str,
+    detail: PublicationDetail,
+    *,
+    publication_id: int | None = None,
+    fingerprint: str | None = None,
+) -> PublicationDetailItem:
+    """The detail item for a parsed detail page of the stored publication ``publication_id``
+    (whose ``fingerprint`` it carries unchanged)."""
+    return PublicationDetailItem(
+        scholar_id=scholar_id,
+        scholar_pub_key=scholar_pub_key,
+        title=detail.title,
+        authors=", ".join(detail.authors) or None,
+        author_list=list(detail.authors),
+        venue=detail.journal or detail.conference or detail.book or detail.source,
+        year=detail.year,
+        publication_date=detail.publication_date,
+        journal=detail.journal,
+        conference=detail.conference,
+        book=detail.book,
+        volume=detail.volume,
+        issue=detail.issue,
+        pages=detail.pages,
+        publisher=detail.publisher,
+        description=detail.description,
+        citations=detail.citations,
+        cluster_ids=list(detail.cluster_ids) or ([detail.cluster_id] if detail.cluster_id else []),
+        cites_per_year={str(year): n for year, n in sorted(detail.cites_per_year.items())},
+        link_url=detail.title_url,
+        fulltext_url=detail.fulltext_url,
+        fulltext_kind=detail.fulltext_kind,
+        extra=dict(detail.extra),
+        publication_id=publication_id,
+        fingerprint=fingerprint,
+    )
+
+
+def coauthors_item_from(scholar_id: str, coauthors: tuple[Coauthor, ...]) -> CoauthorsItem:
+    """The item for a parsed full co-author list."""
+    return CoauthorsItem(
+        scholar_id=scholar_id,
+        coauthors=[
+            {
+                "scholar_id": c.scholar_id,
+                "name": c.name,
+                "affiliation": c.affiliation,
+                "email_domain": c.email_domain,
+            }
+            for c in coauthors
+        ],
     )

@@ -82,6 +82,10 @@ class Work:
         return next((s for s in self.stages() if s in later), None)
 
 
+#: The work of a plain crawl: pages only.
+PAGES_ONLY = Work()
+
+
 def _utc_in(value: datetime, name: str) -> datetime:
     """An aware datetime converted to UTC; a naive one is a bug (its zone is unknown)."""
     if value.tzinfo is None or value.utcoffset() is None:
@@ -255,7 +259,7 @@ class ContinuationQueue(_Store):
         *,
         run_id: str | None = None,
         sortby: str | None = None,
-        work: Work = Work(),
+        work: Work = PAGES_ONLY,
     ) -> QueueEntry | None:
         """Claim a profile a run is asked to crawl; None when another process holds it, or
         when the profile is excluded.

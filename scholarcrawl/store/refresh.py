@@ -52,6 +52,24 @@ class ProfileState:
             )
             return {key: citations for key, citations in rows if key is not None}
 
+    def stored_coauthors(self, scholar_id: str) -> list[str]:
+        """The ids of the profile's stored co-authors: its full list when one was fetched,
+        else those page one showed; [] for a profile never stored."""
+        with self._repository.session() as session:
+            row = session.execute(
+                select(Scholar.coauthors_full, Scholar.coauthors).where(
+                    Scholar.scholar_id == scholar_id
+                )
+            ).one_or_none()
+        if row is None:
+            return []
+        listed = row[0] if row[0] is not None else row[1]
+        return [
+            str(entry["scholar_id"])
+            for entry in listed or []
+            if isinstance(entry, dict) and entry.get("scholar_id")
+        ]
+
     def stored_header(self, scholar_id: str) -> StoredHeader | None:
         """The profile's stored header and last outcome; None when it was never stored."""
         with self._repository.session() as session:
