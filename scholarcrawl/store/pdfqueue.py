@@ -537,7 +537,12 @@ class PdfQueue(_Store):
         row = session.scalars(
             select(PdfQueueEntry).where(PdfQueueEntry.id == row_id).with_for_update()
         ).one_or_none()
-        if row is None or row.status not in (CLAIMED, DONE) or row.claim_owner != owner:
+        if row is None:
+            # its publication was deleted meanwhile (`scholarcrawl exclude add --publication`):
+            # there is nothing left to write to, and no other process to warn about
+            log_event(logger, logging.INFO, "pdf.row_gone", row_id=row_id, action=action)
+            return None
+        if row.status not in (CLAIMED, DONE) or row.claim_owner != owner:
             # the lease ran out and another process took the row: its outcome counts
             log_event(
                 logger,
@@ -546,7 +551,7 @@ class PdfQueue(_Store):
                 row_id=row_id,
                 owner=owner,
                 action=action,
-                holder=None if row is None else row.claim_owner,
+                holder=row.claim_owner,
             )
             return None
         return row
