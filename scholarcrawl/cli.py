@@ -212,7 +212,10 @@ def _read_engine(args: argparse.Namespace) -> Any:
 def _entry_json(entry: Any) -> dict[str, Any]:
     return {
         "scholar_id": entry.scholar_id,
+        "stage": entry.stage,
         "cstart": entry.cstart,
+        "details": entry.work.details,
+        "coauthors": entry.work.coauthors,
         "status": entry.status,
         "reason": entry.reason,
         "attempts": entry.attempts,
@@ -240,11 +243,12 @@ def cmd_queue(args: argparse.Namespace) -> int:
             "the continuation queue is empty" + (f" (status {args.status})" if args.status else "")
         )
         return 0
-    header = ("scholar id", "status", "cstart", "attempts", "next attempt (UTC)")
-    print("{:<13} {:<10} {:>6} {:>8}  {:<25} reason".format(*header))
+    header = ("scholar id", "status", "stage", "cstart", "attempts", "next attempt (UTC)")
+    print("{:<13} {:<10} {:<9} {:>6} {:>8}  {:<25} reason".format(*header))
     for entry in entries:
         print(
-            f"{entry.scholar_id:<13} {entry.status:<10} {entry.cstart:>6} {entry.attempts:>8}  "
+            f"{entry.scholar_id:<13} {entry.status:<10} {entry.stage:<9} {entry.cstart:>6} "
+            f"{entry.attempts:>8}  "
             f"{entry.next_attempt_at.isoformat(timespec='seconds'):<25} {entry.reason}"
             + (
                 f"  ({entry.last_error})"
