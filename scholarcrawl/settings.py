@@ -141,6 +141,13 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
 
+# --- Exclusions (`scholarcrawl exclude ...`; scholarcrawl/pipelines/exclusions.py) ---------
+# Drop the rows of excluded publications and the items of excluded profiles.
+EXCLUSIONS_ENABLED = True
+# A crawl reads the exclusions again at most this often (seconds), so a long run sees an
+# `exclude add` made meanwhile; 0 reads them before every item.
+EXCLUSIONS_REFRESH_SECONDS = 60.0
+
 # --- Storage -------------------------------------------------------------------------------
 # SQLAlchemy URL; the environment variable of the same name wins over this default.
 # PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname
@@ -198,8 +205,12 @@ LOG_FORMATTER = "scholarcrawl.logformatter.ScholarLogFormatter"
 ITEM_PIPELINES = {
     "scholarcrawl.pipelines.validate.ValidatePipeline": 100,
     "scholarcrawl.pipelines.fingerprint.FingerprintPipeline": 200,
+    # Excluded publications and profiles: dropped before identifier resolution spends an API
+    # request on them, and again after it for rows only their resolved DOI recognises.
+    "scholarcrawl.pipelines.exclusions.ExclusionPipeline": 250,
     "scholarcrawl.pipelines.identifiers.IdentifierPipeline": 300,
     "scholarcrawl.pipelines.pdf_queue.PdfQueuePipeline": 400,
+    "scholarcrawl.pipelines.exclusions.ResolvedExclusionPipeline": 450,
     "scholarcrawl.pipelines.store.StorePipeline": 500,
 }
 EXTENSIONS = {

@@ -21,6 +21,7 @@ OWN_PREFIXES = (
     "UNPAYWALL_",
     "SCRAPYD_",
     "RUNS_",
+    "EXCLUSIONS_",
 )
 
 
