@@ -21,7 +21,14 @@ For Scholar page requests (``request.meta["scholar_id"]``) of a spider that owns
   cooldown of ``SCHOLAR_NETWORK_COOLDOWN_SECONDS``;
 * during a cooldown, ``SCHOLAR_COOLDOWN_MODE=defer`` drops each request with
   :class:`PageDeferred` (the spider queues the page) and ``wait`` holds it until the cooldown
-  ends. Either way nothing is sent to a cooling egress.
+  ends. Either way nothing is sent to a cooling egress;
+* cooldowns stored by other processes (other runs, other scrapyd nodes sharing the database)
+  count as much as this run's own: once a request holds its egress's lock, and after any pause,
+  the spider's ``sync_cooldowns(force=True)`` reads the ``cooldowns`` table (one indexed query),
+  the last thing before the request leaves. When that read fails, the request is not sent as
+  if nothing were stored: it is dropped with :class:`PageDeferred` (``cooldown_unknown``) in
+  either mode, and the spider queues the page. What remains is a request already on its way
+  (past that read) when another node stores its block: Scholar may receive it.
 
 Ordering: the middleware sits at 745, after the robots.txt check and before
 HttpProxyMiddleware (750). Nothing between it and the downloader may answer or replace a
@@ -61,6 +68,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COOLDOWN_MODES = ("defer", "wait")
+#: Why a page is deferred when the stored cooldowns cannot be read.
+COOLDOWN_UNKNOWN = "cooldown_unknown"
 NETWORK_ERROR = "network_error"
 META_EGRESS = "scholar_egress"
 META_REASON = "scholar_response_reason"  # what the classifier said of the response
@@ -185,10 +194,10 @@ class ScholarCooldownMiddleware:
             egress.lock.release()
         return egress
 
-    def _sync(self) -> None:
+    def _sync(self) -> bool:
+        """Read the cooldowns every process stored now; False when they could not be read."""
         sync = getattr(self.crawler.spider, "sync_cooldowns", None)
-        if sync is not None:
-            sync()
+        return sync is None or sync(force=True) is not False
 
     def _note_cooldown_ended(self, pool: EgressPool) -> None:
         now = pool.clock()
@@ -227,7 +236,6 @@ class ScholarCooldownMiddleware:
             budget = self._budget_reason()
             if budget is not None:
                 raise PageDeferred(budget)
-            self._sync()
             self._note_cooldown_ended(pool)
             egress = pool.choose()
             if egress is None:
@@ -242,6 +250,11 @@ class ScholarCooldownMiddleware:
             pause = egress.paused_until - pool.clock()
             if pause > 0 and not egress.cooling(pool.clock()):
                 await self._sleep_within_budget(pause)
+            # The cooldowns other processes stored, read after every wait: with the lock held,
+            # nothing of this run goes out on the egress between this read and this request.
+            if not self._sync():
+                egress.lock.release()
+                raise PageDeferred(COOLDOWN_UNKNOWN)
             if egress.cooling(pool.clock()) or egress.paused_until > pool.clock():
                 egress.lock.release()
                 continue
