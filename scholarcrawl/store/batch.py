@@ -43,6 +43,7 @@ from scholarcrawl.store.models import (
 )
 from scholarcrawl.store.pdfqueue import CLAIMED, DONE, PENDING, best_identifier
 from scholarcrawl.store.repository import (
+    DETAILS_FETCHED,
     IDENTITY_KINDS,
     PUBLICATION_DATA_FIELDS,
     Change,
@@ -427,7 +428,12 @@ class _Writer:
         final = dict(stored)
         status = values.get("identifier_status")
         if stored["source_scholar_id"] in (None, row.scholar_id):
-            final |= {key: values[key] for key in PUBLICATION_DATA_FIELDS}
+            final |= {
+                key: values[key]
+                for key in PUBLICATION_DATA_FIELDS
+                # the detail page's full author list outlives the row's (cut) line
+                if key != "authors" or stored["details_status"] != DETAILS_FETCHED
+            }
             final["normalized_title"] = normalise_title(values["title"])
             final["source_scholar_id"] = row.scholar_id
         if status is not None and _status_rank(status) >= _status_rank(stored["identifier_status"]):

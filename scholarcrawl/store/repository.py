@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,9 @@ from scholarcrawl.store.models import (
     RunScholar,
     Scholar,
 )
+
+if TYPE_CHECKING:
+    from scholarcrawl.store.details import DetailChange, DetailTarget
 
 SCHOLAR_DATA_FIELDS = (
     "name",
@@ -281,6 +284,76 @@ class Repository:
         except (IntegrityError, StaleDataError):
             return store()  # another process stored one of these keys meanwhile: read again
 
+    # --- publication details and full co-author lists (scholarcrawl.store.details) ---------
+
+    def merge_details(self, values: Mapping[str, Any], run_id: str | None) -> DetailChange:
+        """Write a detail page (a PublicationDetailItem's fields) into the publication the
+        profile lists under ``scholar_pub_key`` (else ``publication_id`` while that profile
+        still lists it), in one transaction. Outcome ``missing`` when there is none."""
+        from scholarcrawl.store.details import merge_details
+
+        def merge() -> DetailChange:
+            with self.session() as session:
+                return merge_details(session, values, run_id, utcnow())
+
+        try:
+            return merge()
+        except (IntegrityError, StaleDataError):
+            return merge()  # another process stored one of its cluster ids meanwhile
+
+    def mark_details_unavailable(
+        self, scholar_id: str, scholar_pub_key: str, reason: str
+    ) -> DetailChange:
+        """Scholar has no detail page for this row (``details_status`` ``unavailable``)."""
+        from scholarcrawl.store.details import mark_unavailable
+
+        with self.session() as session:
+            return mark_unavailable(session, scholar_id, scholar_pub_key, reason, utcnow())
+
+    def store_full_coauthors(
+        self, scholar_id: str, coauthors: Sequence[Mapping[str, Any]], run_id: str | None
+    ) -> Change:
+        """Set a profile's full co-author list (creates a bare profile row when needed)."""
+        from scholarcrawl.store.details import store_full_coauthors
+
+        def store() -> Change:
+            with self.session() as session:
+                return store_full_coauthors(session, scholar_id, coauthors, run_id, utcnow())
+
+        try:
+            return store()
+        except IntegrityError:
+            return store()  # another process created the bare row meanwhile
+
+    def details_pending(
+        self, scholar_id: str, mode: str, limit: int | None = None
+    ) -> list[DetailTarget]:
+        """The profile's publications whose detail page is still to fetch, in its order
+        (``mode``: ``missing`` or ``all``; see :func:`scholarcrawl.store.details.pending`)."""
+        from scholarcrawl.store.details import pending
+
+        with self.session() as session:
+            return pending(session, scholar_id, mode, limit)
+
+    def details_pending_count(self, scholar_id: str, mode: str) -> int:
+        from scholarcrawl.store.details import pending_count
+
+        with self.session() as session:
+            return pending_count(session, scholar_id, mode)
+
+    def find_known_detail(
+        self, scholar_id: str, scholar_pub_key: str, publication_id: int | None
+    ) -> KnownPublication | None:
+        """The stored paper a detail page will be written into (as :meth:`merge_details`
+        finds it), with its identifiers; None when there is none."""
+        from scholarcrawl.store.details import find_target
+
+        with self.session() as session:
+            publication = find_target(session, scholar_id, scholar_pub_key, publication_id)
+            if publication is None:
+                return None
+            return self._known(session, publication)
+
     def _upsert_publication(self, values: Mapping[str, Any], run_id: str) -> PublicationChange:
         with self.session() as session:
             return self._store_row(session, values, run_id, utcnow())
@@ -342,6 +415,9 @@ class Repository:
             if publication.source_scholar_id in (None, scholar_id):
                 data["normalized_title"] = normalise_title(values["title"])
                 data["source_scholar_id"] = scholar_id
+                if publication.details_status == DETAILS_FETCHED:
+                    # the detail page's full author list outlives the row's (cut) line
+                    del data["authors"]
                 pub_updated = _apply(publication, data)
             if status is not None and _status_rank(status) >= _status_rank(
                 publication.identifier_status
@@ -451,17 +527,20 @@ class Repository:
             found = self._find_all(session, _self_identity(identifiers), cluster_ids, fingerprint)
             if not found:
                 return None
-            publication = found[0]
-            rows = session.scalars(
-                select(PublicationIdentifier)
-                .where(PublicationIdentifier.publication_id == publication.id)
-                .order_by(PublicationIdentifier.id)
-            )
-            return KnownPublication(
-                publication.id,
-                publication.identifier_status,
-                tuple(_identifier_record(row) for row in rows),
-            )
+            return self._known(session, found[0])
+
+    @staticmethod
+    def _known(session: Session, publication: Publication) -> KnownPublication:
+        rows = session.scalars(
+            select(PublicationIdentifier)
+            .where(PublicationIdentifier.publication_id == publication.id)
+            .order_by(PublicationIdentifier.id)
+        )
+        return KnownPublication(
+            publication.id,
+            publication.identifier_status,
+            tuple(_identifier_record(row) for row in rows),
+        )
 
     @staticmethod
     def _held_identities(
@@ -594,6 +673,7 @@ class Repository:
         if _status_rank(other.identifier_status) > _status_rank(survivor.identifier_status):
             survivor.identifier_status = other.identifier_status
             survivor.identifier_error = other.identifier_error
+        _keep_details(survivor, other)
         session.execute(
             update(PublicationMerge)
             .where(PublicationMerge.survivor_id == other.id)
@@ -896,6 +976,30 @@ _MERGE_HANDLED = frozenset(
 
 # Resolution outcomes, weakest first: a later run never replaces "resolved" by a weaker one.
 _STATUS_ORDER = ("disabled", "deferred", "error", "uninformative", "no_match", "resolved")
+
+
+#: ``publications.details_status`` of a publication whose detail page was written in
+#: (:mod:`scholarcrawl.store.details`): its author line is the page's full list from then on.
+DETAILS_FETCHED = "fetched"
+_DETAILS_ORDER = (None, "unavailable", DETAILS_FETCHED)
+
+
+def _keep_details(survivor: Publication, other: Publication) -> None:
+    """A merge keeps the better detail page of the two (fetched over unavailable over none),
+    and a fetched page's full author list when the survivor's line is cut short."""
+    from scholarcrawl.store.details import DETAIL_COLUMNS, takes_full_authors
+
+    def rank(publication: Publication) -> int:
+        status = publication.details_status
+        return _DETAILS_ORDER.index(status) if status in _DETAILS_ORDER else 0
+
+    if rank(other) > rank(survivor):
+        for column in ("details_status", "details_fetched_at", *DETAIL_COLUMNS):
+            setattr(survivor, column, getattr(other, column))
+    if other.details_status == DETAILS_FETCHED and takes_full_authors(
+        survivor.authors, other.authors
+    ):
+        survivor.authors = other.authors
 
 
 def bare_scholar(scholar_id: str, now: datetime) -> dict[str, Any]:

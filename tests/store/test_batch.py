@@ -2,7 +2,8 @@
 
 Random pages are drawn from small pools of titles, cluster ids, DOIs and arXiv ids, so that
 rows share keys, lead to several stored papers (merges), conflict (an erratum's DOI, a
-preprint), change their citations and gain identifiers across runs. The same rows are stored
+preprint), change their citations and gain identifiers across runs; some papers get their
+detail page (a full author list that later rows must not take back). The same rows are stored
 one by one into one database and page by page into another; the two databases and the
 changes reported must be the same.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,9 @@ def _identifier(rng: random.Random) -> dict[str, Any]:
 def _row(rng: random.Random, scholar_id: str, position: int) -> dict[str, Any]:
     title = rng.choice(TITLES)
     year = rng.choice([2019, 2020, 2020, None])
-    authors = rng.choice(["A Author, B Other", "B Other, A Author", "A Author"])
+    authors = rng.choice(
+        ["A Author, B Other", "B Other, A Author", "A Author", "A Author, B Other, ..."]
+    )
     identifiers = [_identifier(rng) for _ in range(rng.choice([0, 0, 1, 1, 2]))]
     row: dict[str, Any] = {
         "item_type": "publication",
@@ -147,6 +151,56 @@ def _rerun(rng: random.Random, pages: list[list[dict[str, Any]]]) -> list[list[d
     return again
 
 
+FULL_LISTS = ["A Author, B Other, C Third, D Fourth", "Ann Author", "B Other, A Author, C Third"]
+FETCHED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _details(rng: random.Random, pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Detail pages of some rows of a run: full author lists (longer than a cut line, or not),
+    cluster ids and identifiers of their own."""
+    found = []
+    for page in pages:
+        for row in page:
+            if rng.random() < 0.35:
+                found.append(
+                    {
+                        "scholar_id": row["scholar_id"],
+                        "scholar_pub_key": row["scholar_pub_key"],
+                        "title": row["title"],
+                        "authors": rng.choice(FULL_LISTS),
+                        "journal": rng.choice(["Journal of Tests", None]),
+                        "citations": rng.randrange(0, 9),
+                        "extra": {},
+                        "cluster_ids": [str(rng.randrange(12)) for _ in range(rng.choice([0, 1]))],
+                        "identifiers": [_identifier(rng) for _ in range(rng.choice([0, 1]))],
+                        "identifier_status": rng.choice([None, "resolved", "no_match"]),
+                        "queue_pdf": rng.random() < 0.5,
+                    }
+                )
+    return found
+
+
+def _fetch_details(
+    repositories: tuple[Repository, Repository], details: list[dict[str, Any]], run_ids: list[str]
+) -> None:
+    """The same detail pages into both databases, fetched at the same (dumped) time."""
+    for values in details:
+        changes = [
+            repo.merge_details(values, run_id)
+            for repo, run_id in zip(repositories, run_ids, strict=True)
+        ]
+        assert changes[0] == changes[1]
+    for repo in repositories:
+        with repo.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE publications SET details_fetched_at = :at "
+                    "WHERE details_fetched_at IS NOT NULL"
+                ),
+                {"at": FETCHED_AT},
+            )
+
+
 def _outline(change: PublicationChange) -> tuple[Any, ...]:
     return (
         change.publication_id,
@@ -185,6 +239,14 @@ def test_pages_stored_at_once_equal_rows_stored_one_by_one(
             got = by_page.upsert_publications(page, run_ids[1])
             assert [_outline(change) for change in got] == [_outline(change) for change in expected]
         assert dump(by_page.engine) == dump(one_by_one.engine)
+        # some papers get their detail page: later rows must not take back its author list
+        _fetch_details((one_by_one, by_page), _details(rng, pages), run_ids)
+        assert dump(by_page.engine) == dump(one_by_one.engine)
+    with one_by_one.session() as session:
+        fetched = session.scalar(
+            text("SELECT count(*) FROM publications WHERE details_status = 'fetched'")
+        )
+    assert fetched  # the rule was exercised
     # both ways were taken: set-wise pages, and pages whose rows depend on each other
     assert taken["batch"] > 0 and taken["fallback"] > 0, taken
 
