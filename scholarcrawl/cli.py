@@ -22,6 +22,11 @@
                           [-s NAME=VALUE] [--scrapyd URL]
                                        a queued run, then its scrapyd job (docs/runs.md)
     scholarcrawl export --format jsonl|csv|bibtex [--scholar ID]   full publication records
+    scholarcrawl exclude add SCHOLAR_ID | --publication ID [--reason TEXT]
+                                       never request a profile again, or delete a publication
+                                       and never store it again
+    scholarcrawl exclude list [--kind scholar|publication] [--json]
+    scholarcrawl exclude remove SCHOLAR_ID | --publication FINGERPRINT | --id N
 
 The database is ``SCHOLARCRAWL_DATABASE_URL`` (environment), else the project's setting
 (default: ``scholarcrawl.sqlite3`` in the working directory); ``--database`` overrides both.
@@ -812,6 +817,173 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+#: How `exclude add --publication` names the rows deleted with a publication, in this order.
+_DELETED_ROWS = (
+    ("authorships", "authorship"),
+    ("citation_snapshots", "citation snapshot"),
+    ("publication_identifiers", "identifier"),
+    ("publication_clusters", "cluster id"),
+    ("publication_merges", "merge record"),
+    ("pdf_queue", "PDF queue row"),
+)
+
+
+def _exclusion_target(args: argparse.Namespace) -> tuple[str, Any]:
+    """What ``exclude add|remove`` names: (kind, value), checked before the database is
+    opened; ValueError saying what is wrong."""
+    from scholarcrawl.scholar.urls import checked_scholar_id
+
+    given = [
+        name
+        for name in ("scholar_id", "publication", "exclusion_id")
+        if getattr(args, name, None) is not None
+    ]
+    if len(given) != 1:
+        what = (
+            "a SCHOLAR_ID or --publication ID"
+            if args.exclude_command == "add"
+            else "a SCHOLAR_ID, --publication FINGERPRINT or --id N"
+        )
+        raise ValueError(f"give {what}{'' if not given else ', only one'}")
+    if args.scholar_id is not None:
+        return "scholar", checked_scholar_id(args.scholar_id)
+    if getattr(args, "exclusion_id", None) is not None:
+        value = str(args.exclusion_id).strip()
+        if not value.isdigit():
+            raise ValueError(f"--id takes an exclusion number (`exclude list`), not {value!r}")
+        return "id", int(value)
+    value = str(args.publication).strip()
+    if args.exclude_command == "add":
+        if not value.isdigit():
+            raise ValueError(
+                f"--publication takes a publication id (a number, as `export` shows it), "
+                f"not {value!r}"
+            )
+        return "publication", int(value)
+    if len(value) != 32 or any(c not in "0123456789abcdef" for c in value.lower()):
+        raise ValueError(
+            f"--publication takes the excluded publication's fingerprint (32 hex digits, as "
+            f"`exclude list` shows it), not {value!r}: excluding a publication deleted it, so "
+            "its id names nothing now (or use --id N)"
+        )
+    return "publication", value.lower()
+
+
+def cmd_exclude(args: argparse.Namespace) -> int:
+    from scholarcrawl.store.exclusions import (
+        PUBLICATION,
+        SCHOLAR,
+        ExclusionStore,
+        PublicationNotFound,
+    )
+    from scholarcrawl.store.queue import ContinuationQueue
+
+    command = f"scholarcrawl exclude {args.exclude_command}"
+    target: tuple[str, Any] | None = None
+    if args.exclude_command != "list":
+        try:
+            target = _exclusion_target(args)
+        except ValueError as exc:
+            print(f"{command}: {exc}", file=sys.stderr)
+            return 2
+    engine = _read_engine(args)
+    try:
+        store = ExclusionStore(engine)
+        if target is None:  # list
+            records = store.entries(args.kind)
+            if args.json:
+                print(json.dumps([record.as_json() for record in records], ensure_ascii=False))
+                return 0
+            if not records:
+                print("no exclusions" + (f" of kind {args.kind}" if args.kind else ""))
+            for record in records:
+                line = (
+                    f"{record.id:>4}  {record.kind:<11} {record.value:<32}  "
+                    f"{record.created_at.isoformat(timespec='seconds')}"
+                )
+                if record.title:
+                    line += f"  {record.title!r}"
+                if record.reason:
+                    line += f"  ({record.reason})"
+                print(line)
+            return 0
+        kind, value = target
+        if args.exclude_command == "add" and kind == "scholar":
+            record = store.add_scholar(value, args.reason)
+            entry = ContinuationQueue(engine).get(value)
+            said = (
+                f"scholar {value} was already excluded"
+                if record.existed
+                else f"excluded scholar {value}"
+            )
+            if record.reason:
+                said += f" ({'reason now: ' if record.existed else ''}{record.reason})"
+            print(said)
+            if entry is None:
+                print("  it has no continuation row: no run has it queued")
+            else:
+                print(
+                    f"  its continuation row ({entry.status}, stage {entry.stage}, cstart "
+                    f"{entry.cstart}) stays, and runs skip it while the exclusion holds"
+                )
+            print(
+                "  what is stored of the profile stays; "
+                "`scholarcrawl exclude add --publication ID` deletes a publication"
+            )
+            return 0
+        if args.exclude_command == "add":
+            try:
+                record = store.add_publication(value, args.reason)
+            except PublicationNotFound as exc:
+                print(f"{command}: {exc}", file=sys.stderr)
+                return 1
+            deleted = dict(record.deleted)
+            rows = [
+                _plural(deleted[table], noun) for table, noun in _DELETED_ROWS if deleted.get(table)
+            ]
+            said = "already excluded, now deleted again" if record.existed else "excluded"
+            print(
+                f"{said}: publication {record.value} {record.title!r}"
+                + (f" ({record.reason})" if record.reason else "")
+            )
+            print(
+                f"  deleted publication {value}"
+                + (f" and its {', '.join(rows)}" if rows else " (nothing referred to it)")
+            )
+            keys = [
+                _plural(len(record.cluster_ids), "cluster id"),
+                _plural(len(record.pub_keys), "profile key"),
+                _plural(len(record.own_identifiers), "DOI/arXiv id"),
+                _plural(len(record.merged_fingerprints), "merged fingerprint"),
+            ]
+            print(f"  recognised from now on by its fingerprint, {', '.join(keys)}")
+            return 0
+        # remove
+        if kind == "id":
+            removed = store.remove_id(value)
+            missing = f"no exclusion {value}"
+        else:
+            removed = store.remove(SCHOLAR if kind == "scholar" else PUBLICATION, value)
+            missing = f"no exclusion of {kind} {value}"
+        if removed is None:
+            print(f"{command}: {missing} (`scholarcrawl exclude list` shows them)", file=sys.stderr)
+            return 1
+        if removed.kind == SCHOLAR:
+            print(f"removed exclusion {removed.id}: scholar {removed.value} may be crawled again")
+        else:
+            print(
+                f"removed exclusion {removed.id}: publication {removed.value} {removed.title!r} "
+                "is stored again when a crawl next sees it"
+            )
+        return 0
+    finally:
+        engine.dispose()
+
+
 def _add_database(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", help="SQLAlchemy URL (default: SCHOLARCRAWL_DATABASE_URL)")
 
@@ -979,6 +1151,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(schedule)
     schedule.add_argument("--json", action="store_true")
     schedule.set_defaults(func=cmd_schedule)
+
+    exclude = sub.add_parser(
+        "exclude",
+        help="profiles never to request, publications never to store again",
+        description="Exclude a profile (no run requests it again; what is stored of it stays) "
+        "or a publication (deleted now with its authorships, history, identifiers and PDF "
+        "queue row, and never stored again, whichever key a later row of it has). Running "
+        "crawls see a change within EXCLUSIONS_REFRESH_SECONDS.",
+    )
+    exclude_sub = exclude.add_subparsers(dest="exclude_command", required=True)
+    exclude_add = exclude_sub.add_parser("add", help="exclude a profile or a publication")
+    exclude_add.add_argument("scholar_id", nargs="?", metavar="SCHOLAR_ID", help="id or URL")
+    exclude_add.add_argument("--publication", metavar="ID", help="a stored publication's id")
+    exclude_add.add_argument("--reason", help="why (shown by `exclude list`)")
+    exclude_list = exclude_sub.add_parser("list", help="every exclusion, oldest first")
+    exclude_list.add_argument("--kind", choices=("scholar", "publication"))
+    exclude_list.add_argument("--json", action="store_true")
+    exclude_remove = exclude_sub.add_parser("remove", help="lift an exclusion")
+    exclude_remove.add_argument("scholar_id", nargs="?", metavar="SCHOLAR_ID", help="id or URL")
+    exclude_remove.add_argument(
+        "--publication", metavar="FINGERPRINT", help="the excluded publication's fingerprint"
+    )
+    exclude_remove.add_argument(
+        "--id", dest="exclusion_id", metavar="N", help="the exclusion's number (`exclude list`)"
+    )
+    for command in (exclude_add, exclude_list, exclude_remove):
+        _add_database(command)
+    exclude.set_defaults(func=cmd_exclude)
 
     add_export_command(sub)
     return parser
