@@ -72,6 +72,7 @@ __all__ = [
     "parse_profile_page",
     "parse_rows",
     "place_bars",
+    "pub_key_from",
     "raise_shown_banner",
     "root_of",
     "user_from_url",
@@ -792,7 +793,7 @@ def _parse_gsc_row(tr: _Element, position: int) -> PublicationRow | None:
             elif "gsc_a_am" in classes:  # the "*" of merged citations, 2014-2020 markup
                 merged = True
 
-    key = _pub_key(title_link.get("data-href")) or _pub_key(title_link.get("href"))
+    key = pub_key_from(title_link.get("data-href")) or pub_key_from(title_link.get("href"))
     if key is None and (checkbox_cell := cells.get("gsc_a_x")) is not None:
         for box in checkbox_cell.iter("input"):
             key = clean_text(box.get("value")) or None
@@ -836,7 +837,8 @@ def cluster_ids_from(href: str | None) -> tuple[str, ...]:
     return tuple(_DIGITS_RE.findall(unquote(match.group(1))))
 
 
-def _pub_key(href: str | None) -> str | None:
+def pub_key_from(href: str | None) -> str | None:
+    """The ``citation_for_view`` value in ``href`` ("USER:KEY", unquoted), else None."""
     if not href:
         return None
     match = _CFV_PARAM_RE.search(href)
@@ -872,7 +874,7 @@ def _parse_legacy_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
                 cluster_ids=cluster_ids_from(cites_link.get("href"))
                 if cites_link is not None
                 else (),
-                scholar_pub_key=_pub_key(title_link.get("href")),
+                scholar_pub_key=pub_key_from(title_link.get("href")),
                 position=position,
             )
         )
