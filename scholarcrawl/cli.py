@@ -925,11 +925,19 @@ def cmd_exclude(args: argparse.Namespace) -> int:
             print(said)
             if entry is None:
                 print("  it has no continuation row: no run has it queued")
-            else:
+            elif entry.status == "claimed":
                 print(
-                    f"  its continuation row ({entry.status}, stage {entry.stage}, cstart "
+                    f"  a running crawl holds its continuation row (stage {entry.stage}, cstart "
+                    f"{entry.cstart}): it drops the profile's items from its next read of the "
+                    "exclusions (EXCLUSIONS_REFRESH_SECONDS), and later runs skip the row"
+                )
+            elif entry.status == "queued":
+                print(
+                    f"  its continuation row (queued, stage {entry.stage}, cstart "
                     f"{entry.cstart}) stays, and runs skip it while the exclusion holds"
                 )
+            else:
+                print(f"  its continuation row is {entry.status}: nothing of it is queued")
             print(
                 "  what is stored of the profile stays; "
                 "`scholarcrawl exclude add --publication ID` deletes a publication"
@@ -939,7 +947,7 @@ def cmd_exclude(args: argparse.Namespace) -> int:
             try:
                 record = store.add_publication(value, args.reason)
             except PublicationNotFound as exc:
-                print(f"{command}: {exc}", file=sys.stderr)
+                print(f"{command}: {exc} (`scholarcrawl export` shows their ids)", file=sys.stderr)
                 return 1
             deleted = dict(record.deleted)
             rows = [
@@ -954,13 +962,17 @@ def cmd_exclude(args: argparse.Namespace) -> int:
                 f"  deleted publication {value}"
                 + (f" and its {', '.join(rows)}" if rows else " (nothing referred to it)")
             )
-            keys = [
-                _plural(len(record.cluster_ids), "cluster id"),
-                _plural(len(record.pub_keys), "profile key"),
-                _plural(len(record.own_identifiers), "DOI/arXiv id"),
-                _plural(len(record.merged_fingerprints), "merged fingerprint"),
+            keys = ["its fingerprint"] + [
+                _plural(count, noun)
+                for count, noun in (
+                    (len(record.merged_fingerprints), "merged fingerprint"),
+                    (len(record.cluster_ids), "cluster id"),
+                    (len(record.pub_keys), "profile key"),
+                    (len(record.own_identifiers), "DOI/arXiv id"),
+                )
+                if count
             ]
-            print(f"  recognised from now on by its fingerprint, {', '.join(keys)}")
+            print(f"  recognised from now on by {', '.join(keys)}")
             return 0
         # remove
         if kind == "id":

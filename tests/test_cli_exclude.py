@@ -52,6 +52,14 @@ def test_a_scholar_is_excluded_listed_and_removed(
     assert out.splitlines()[0] == f"scholar {C} was already excluded (reason now: asked)"
     status, out, _ = run(capsys, "exclude", "add", A, *db)
     assert status == 0 and "it has no continuation row" in out
+    queue = ContinuationQueue(engine)
+    assert queue.claim_profile(B, "running-crawl", lease_seconds=600) is not None
+    status, out, _ = run(capsys, "exclude", "add", B, *db)
+    assert status == 0 and "a running crawl holds its continuation row (stage pages" in out
+    assert queue.complete(B, "running-crawl")
+    status, out, _ = run(capsys, "exclude", "add", B, *db)
+    assert status == 0 and "its continuation row is done: nothing of it is queued" in out
+    assert ExclusionStore(engine).remove("scholar", B) is not None
 
     status, out, _ = run(capsys, "exclude", "list", "--json", *db)
     listed = json.loads(out)
@@ -101,8 +109,8 @@ def test_a_publication_is_excluded_with_what_went_said_and_removed_by_fingerprin
         "1 PDF queue row"
     )
     assert lines[2] == (
-        "  recognised from now on by its fingerprint, 2 cluster ids, 2 profile keys, "
-        "2 DOI/arXiv ids, 1 merged fingerprint"
+        "  recognised from now on by its fingerprint, 1 merged fingerprint, 2 cluster ids, "
+        "2 profile keys, 2 DOI/arXiv ids"
     )
     with engine.connect() as connection:
         assert (
@@ -158,7 +166,10 @@ def test_an_unknown_publication_exits_1_and_changes_nothing(
     status, _, err = run(
         capsys, "exclude", "add", "--publication", "4242", "--database", database_url
     )
-    assert (status, err.strip()) == (1, "scholarcrawl exclude add: no publication 4242")
+    assert (status, err.strip()) == (
+        1,
+        "scholarcrawl exclude add: no publication 4242 (`scholarcrawl export` shows their ids)",
+    )
     assert ExclusionStore(engine).entries() == []
 
 
