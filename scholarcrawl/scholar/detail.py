@@ -23,6 +23,10 @@ The markup, as on the real page of 2024 studied (``../shared/scholar-pages/detai
 Until about 2020 the same page used ``gsc_vcd_`` for ``gsc_oci_`` (and a ``table`` of
 ``td`` cells in its first years); both prefixes are read, rows of ``div`` or ``tr``.
 
+Chart bars are placed by the year their link names, else by position (offset, then z-index),
+never by their order (:func:`~scholarcrawl.scholar.parser.place_bars`); years inside the span
+without a bar are 0. A link through Scholar's ``/scholar_url?url=…`` redirect is unwrapped.
+
 Only English labels are known (the spider asks for ``hl=en``). On a page in another UI
 language the title, full-text link, description, citations, chart and versions are still read,
 by their markup; every other labelled field lands in ``extra`` under its label as printed.

@@ -15,12 +15,16 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse
 
-from scholarcrawl.scholar.model import ProfilePage, ScholarPageError
+from scholarcrawl.scholar import blocks
+from scholarcrawl.scholar.colleagues import parse_colleagues_page
+from scholarcrawl.scholar.detail import parse_detail_page
+from scholarcrawl.scholar.model import ProfilePage, PublicationDetail, ScholarPageError
 from scholarcrawl.scholar.parser import parse_cites_per_year, parse_profile_page
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PROFILES = SHARED / "scholar-pages" / "profiles"
 BLOCKED = SHARED / "scholar-pages" / "blocked"
+DETAILS = SHARED / "scholar-pages" / "detail"
 EXPECTED = SHARED / "expected.json"
 URL = "https://scholar.google.com/citations?hl=en&user=AAAAAAAAAAAA"
 NO_SHARED = f"{SHARED} not found: the real Scholar pages are not available here"
@@ -248,3 +252,152 @@ def test_expected_json_keys_are_all_known() -> None:
         for key in entry
     }
     assert profile_keys - checked - set(NOT_PARSER_OUTPUT) == set()
+
+
+# ---------------------------------------------------------------------------------------------
+# publication detail pages
+
+# expected.json keys of a detail page that describe the page, not what the parser returns.
+DETAIL_NOT_PARSER_OUTPUT = {
+    "kind": "the page kind (view_citation)",
+    "user_id": "the profile owner, from the URL the spider asked for",
+    "html_title": "<title>View article</title>",
+    "meta_description": "the <meta name=description> summary; the fields are read instead",
+    "profile_owner_sidebar": "the profile owner's name in the left column",
+    "markup": "gsc_oci_* (current); the parser also reads gsc_vcd_*",
+    "declared_charset": "decoding is the response's job (Scrapy honours <meta charset>)",
+    "non_ascii": "the U+FFFD sits in a merged snippet's author line, which is not returned",
+    "whitespace_reformatted": "the IDE's re-indentation, collapsed by clean_text",
+    "logged_in": "a logged-out page",
+    "fetched_utc": "when the page was fetched",
+    "n_merged_snippets": "versions are returned as their cluster ids (see cluster_ids)",
+    "merged_snippet_versions": "the 'All 11 versions' count is not returned",
+}
+
+
+@cache
+def _parsed_detail(name: str) -> PublicationDetail:
+    body, _ = _page_text(DETAILS / name)
+    return parse_detail_page(_selector(body))
+
+
+def _observed_detail(name: str, key: str, want: Any) -> tuple[Any, Any]:
+    """(what the detail parser says, what it should say) for one expected.json key."""
+    detail = _parsed_detail(name)
+    simple = {
+        "title": detail.title,
+        "title_link": detail.title_url,
+        "pdf_link": detail.fulltext_url,
+        "journal": detail.journal,
+        "volume": detail.volume,
+        "pages": detail.pages,
+        "publisher": detail.publisher,
+        "total_citations": detail.citations,
+        "cites_id": detail.cluster_id,
+        "citation_for_view": detail.scholar_pub_key,
+    }
+    if key in simple:
+        return simple[key], want
+    if key == "authors":
+        return list(detail.authors), want
+    if key == "publication_date":
+        return (detail.publication_date, detail.year), (want, int(want[:4]))
+    if key == "pdf_link_text":
+        return detail.fulltext_kind, "pdf" if want.startswith("[PDF]") else "html"
+    if key == "description_starts":
+        return (detail.description or "")[: len(want)], want
+    if key == "citations_per_year":
+        return detail.cites_per_year, {int(year): count for year, count in want.items()}
+    if key == "bars_sum":
+        return sum(detail.cites_per_year.values()), want
+    if key == "fields":
+        # every label on this page is a known English one: none lands in extra
+        return detail.extra, {}
+    raise AssertionError(f"expected.json key {key!r} is not checked by this test")
+
+
+@pytest.mark.parametrize("name", _names(DETAILS))
+def test_detail_page_matches_expected_json(name: str) -> None:
+    expected = _expected().get(f"scholar-pages/detail/{name}")
+    assert expected is not None, f"expected.json has no entry for {name}"
+    problems = []
+    for key in sorted(expected):
+        if key in DETAIL_NOT_PARSER_OUTPUT:
+            continue
+        got, want = _observed_detail(name, key, expected[key])
+        if got != want:
+            problems.append(f"{key}: parsed {got!r}, expected {want!r}")
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("name", _names(DETAILS))
+def test_detail_page_is_ok_for_the_block_classifier(name: str) -> None:
+    body, _ = _page_text(DETAILS / name)
+    assert blocks.classify(200, {}, body) == blocks.OK
+
+
+@pytest.mark.parametrize("name", _names(DETAILS))
+def test_detail_bars_are_placed_by_year_offset_or_z_index_alike(name: str) -> None:
+    """Each positional signal alone gives the same chart as all of them together."""
+    _, text = _page_text(DETAILS / name)
+    chart = _parsed_detail(name).cites_per_year
+    bar = re.compile(
+        r'(href="[^"]*?)(&amp;as_ylo=\d{4}&amp;as_yhi=\d{4})("\s+class="gsc_oci_g_a"'
+        r'\s+style=")([^"]*)(")'
+    )
+    assert len(bar.findall(text)) == len(chart) - list(chart.values()).count(0)
+    offsets_only = bar.sub(lambda m: m[1] + m[3] + re.sub(r";?z-index:\d+", "", m[4]) + m[5], text)
+    z_index_only = bar.sub(lambda m: m[1] + m[3] + re.sub(r"left:\d+px;?", "", m[4]) + m[5], text)
+    for variant in (offsets_only, z_index_only):
+        assert variant != text
+        parsed = parse_detail_page(_selector(variant.encode("utf-8")))
+        assert parsed.cites_per_year == chart
+
+
+@pytest.mark.parametrize("name", _names(DETAILS))
+def test_detail_page_is_no_profile_and_no_coauthor_list(name: str) -> None:
+    body, _ = _page_text(DETAILS / name)
+    for parse in (parse_profile_page, parse_colleagues_page):
+        with pytest.raises(ScholarPageError) as raised:
+            parse(_selector(body))
+        assert raised.value.reason == "layout_unrecognised"
+
+
+@pytest.mark.parametrize("name", _names(BLOCKED))
+def test_blocked_pages_are_no_detail_page_and_no_coauthor_list(name: str) -> None:
+    body, _ = _page_text(BLOCKED / name)
+    for parse in (parse_detail_page, parse_colleagues_page):
+        with pytest.raises(ScholarPageError) as raised:
+            parse(_selector(body))
+        assert raised.value.reason == "layout_unrecognised"
+
+
+def test_detail_expected_json_keys_are_all_known() -> None:
+    if not EXPECTED.is_file():
+        pytest.skip(NO_SHARED)
+    checked = {
+        "title",
+        "title_link",
+        "pdf_link",
+        "pdf_link_text",
+        "authors",
+        "publication_date",
+        "journal",
+        "volume",
+        "pages",
+        "publisher",
+        "fields",
+        "description_starts",
+        "total_citations",
+        "cites_id",
+        "citation_for_view",
+        "citations_per_year",
+        "bars_sum",
+    }
+    detail_keys = {
+        key
+        for path, entry in _expected().items()
+        if path.startswith("scholar-pages/detail/")
+        for key in entry
+    }
+    assert detail_keys - checked - set(DETAIL_NOT_PARSER_OUTPUT) == set()
