@@ -260,15 +260,9 @@ def store_full_coauthors(
     run_id: str | None,
     now: datetime,
 ) -> Change:
-    """A profile's every co-author (``scholar_id``, ``name``, ``affiliation``, in order)."""
-    listed = [
-        {
-            "scholar_id": coauthor.get("scholar_id"),
-            "name": coauthor.get("name"),
-            "affiliation": coauthor.get("affiliation"),
-        }
-        for coauthor in coauthors
-    ]
+    """A profile's every co-author, as the item lists them (``scholar_id``, ``name``,
+    ``affiliation``, ..., in the page's order)."""
+    listed = [dict(coauthor) for coauthor in coauthors]
     row = session.get(Scholar, scholar_id)
     if row is None:
         session.add(

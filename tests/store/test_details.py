@@ -456,7 +456,12 @@ def test_full_coauthors_are_stored_on_the_profile_creating_a_bare_row(
 ) -> None:
     run = repo.start_run("scholar", {})
     coauthors = [
-        {"scholar_id": BOB, "name": "Bob Other", "affiliation": "Elsewhere"},
+        {
+            "scholar_id": BOB,
+            "name": "Bob Other",
+            "affiliation": "Elsewhere",
+            "email_domain": "elsewhere.org",
+        },
         {"scholar_id": "CCCCCCCCCCCJ", "name": "Carl Third", "affiliation": None},
     ]
     assert repo.store_full_coauthors(ADA, coauthors, run).inserted
