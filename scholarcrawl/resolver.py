@@ -3,7 +3,7 @@
 The rules (docs/identifiers.md):
 
 1. **Local**: DOIs, arXiv ids, PMIDs and PMCIDs written in the row (title, authors, venue,
-   links), confidence 1.0.
+   a detail page's links), confidence 1.0.
 2. **arXiv API** (``ti:"title" AND au:surname``), only when no identifier of the row reaches
    ``IDENTIFIERS_HIGH_CONFIDENCE`` and the title is informative enough
    (``IDENTIFIERS_MIN_TITLE_INFORMATIVENESS``). An entry is accepted only by the same
@@ -124,16 +124,32 @@ class Resolution:
 def local_identifiers(
     title: str, authors: str | None, venue: str | None, links: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """Identifiers written in the row itself, confidence 1.0, role ``self``."""
+    """Identifiers written in the row itself or in its links (a detail page's title link and
+    [PDF]/[HTML] link), confidence 1.0.
+
+    What the row's text says is its own (role ``self``). A link may lead to another version
+    of the work (Scholar links a cluster's primary version, and journal papers' [PDF] links
+    are often arXiv's), so a link's identifier takes the role of the version table
+    (docs/identifiers.md): an arXiv id (or arXiv's own DOI) is ``self`` only on a row whose
+    venue names a preprint server, any other DOI only on a row whose venue does not.
+    """
     found = extract_identifiers({"title": title, "authors": authors, "venue": venue}, links)
-    return [_local(identifier) for identifier in found]
+    preprint = is_preprint_row(venue)
+    return [_local(identifier, _link_role(identifier, preprint)) for identifier in found]
 
 
-def _local(identifier: FoundIdentifier) -> dict[str, Any]:
+def _link_role(identifier: FoundIdentifier, preprint_row: bool) -> str:
+    if identifier.field != "link" or identifier.kind not in IDENTITY_KINDS:
+        return SELF
+    names_preprint = identifier.kind == "arxiv" or doi_is_arxiv(identifier.value) is not None
+    return SELF if names_preprint == preprint_row else VERSION
+
+
+def _local(identifier: FoundIdentifier, role: str = SELF) -> dict[str, Any]:
     return {
         "kind": identifier.kind,
         "value": identifier.value,
-        "role": SELF,
+        "role": role,
         "source": "local",
         "confidence": 1.0,
         "evidence": {"field": identifier.field, "text": identifier.text[:300]},

@@ -390,3 +390,44 @@ def test_server_errors_and_passing_faults_defer_internal_failures_too() -> None:
     )
     assert result.status == DEFERRED
     assert "internal: RuntimeError: database is locked" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    ("venue", "roles"),
+    [
+        # a journal row: the publisher's DOI is its own, an arXiv link its preprint
+        ("IEEE Access", {"doi:10.1109/access.2018.1": "self", "arxiv:2001.01234": "version"}),
+        # no venue: read as a published paper, never merged by an arXiv link
+        (None, {"doi:10.1109/access.2018.1": "self", "arxiv:2001.01234": "version"}),
+        # a preprint row: its arXiv id is its own, a journal DOI the published version
+        (
+            "arXiv preprint arXiv:2001.01234",
+            {"doi:10.1109/access.2018.1": "version", "arxiv:2001.01234": "self"},
+        ),
+    ],
+)
+def test_identifiers_in_a_detail_pages_links_take_the_version_tables_roles(
+    venue: str | None, roles: dict[str, str]
+) -> None:
+    links = ["https://doi.org/10.1109/ACCESS.2018.1", "https://arxiv.org/pdf/2001.01234v2"]
+    found = local_identifiers("A paper", "A Author", venue, links)
+    assert {f"{i['kind']}:{i['value']}": i["role"] for i in found} == roles
+    assert {i["source"] for i in found} == {"local"} and {i["confidence"] for i in found} == {1.0}
+    # the preprint row's own arXiv id is read from its venue text, not from the link
+    fields = {i["evidence"]["field"] for i in found}
+    assert fields == ({"venue", "link"} if venue and "arXiv" in venue else {"link"})
+
+
+def test_arxivs_own_doi_in_a_link_is_a_preprints_identifier() -> None:
+    found = local_identifiers(
+        "A paper", "A Author", "Journal of Tests", ["https://doi.org/10.48550/arXiv.2001.01234"]
+    )
+    assert {(i["kind"], i["value"], i["role"]) for i in found} == {
+        ("doi", "10.48550/arxiv.2001.01234", "version"),
+        ("arxiv", "2001.01234", "version"),
+    }
+
+
+def test_identifiers_in_a_rows_own_text_stay_its_own_whatever_its_venue() -> None:
+    found = local_identifiers("A paper arXiv:2001.01234", "A Author", "Journal of Tests")
+    assert [(i["kind"], i["role"]) for i in found] == [("arxiv", "self")]
