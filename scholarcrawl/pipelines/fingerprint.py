@@ -11,7 +11,12 @@ from scholarcrawl.fingerprint import publication_fingerprint
 
 
 class FingerprintPipeline:
-    """Fingerprints publications; other items pass through."""
+    """Fingerprints publication rows; other items pass through.
+
+    A detail page's item carries the stored publication's fingerprint and keeps it: its full
+    author list or its date must not make the paper another one (enrichment never changes a
+    publication's identity).
+    """
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)

@@ -8,6 +8,11 @@ Settings: ``IDENTIFIERS_ENABLED``, ``IDENTIFIERS_HIGH_CONFIDENCE``,
 
 A publication the database already holds as ``resolved`` is never queried again: its stored
 identifiers travel with the item so that the store finds it by them.
+
+A detail page (``publication_detail``) is resolved the same way, with its full author list,
+and with the identifiers in its title link and [PDF]/[HTML] link as local evidence; the
+stored paper it is checked against is the one the store will write it into (the profile's
+row with its ``scholar_pub_key``). One whose paper is not stored is not resolved.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from scholarcrawl.resolver import (
 )
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url
-from scholarcrawl.store.repository import Repository
+from scholarcrawl.store.repository import KnownPublication, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +91,44 @@ class IdentifierPipeline:
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
-        if adapter.get("item_type") != "publication" or self.dry_run:
+        item_type = adapter.get("item_type")
+        if self.dry_run or item_type not in ("publication", "publication_detail"):
             return item
         assert self.resolver is not None and self.repository is not None
-        title = adapter["title"]
-        local = local_identifiers(title, adapter.get("authors"), adapter.get("venue"))
+        if item_type == "publication_detail":
+            return await self._detail(item, adapter)
+        local = local_identifiers(adapter["title"], adapter.get("authors"), adapter.get("venue"))
         known = self.repository.find_known(
             local, adapter.get("cluster_ids") or [], adapter["fingerprint"]
         )
+        await self._resolve(adapter, local, known)
+        return item
+
+    async def _detail(self, item: Any, adapter: ItemAdapter) -> Any:
+        """A detail page: its links are evidence too, and its full author list is what the
+        resolver matches on. Its publication is the one the store writes it into."""
+        assert self.repository is not None
+        links = [url for url in (adapter.get("link_url"), adapter.get("fulltext_url")) if url]
+        local = local_identifiers(
+            adapter["title"], adapter.get("authors"), adapter.get("venue"), links
+        )
+        known = self.repository.find_known_detail(
+            adapter["scholar_id"], adapter["scholar_pub_key"], adapter.get("publication_id")
+        )
+        if known is None:
+            # nothing to write it into (the store drops it): no API request for it
+            self._inc("skipped/no_publication")
+            adapter["identifiers"] = local
+            return item
+        await self._resolve(adapter, local, known)
+        return item
+
+    async def _resolve(
+        self, adapter: ItemAdapter, local: list[dict[str, Any]], known: KnownPublication | None
+    ) -> None:
+        """Set the item's identifiers and status: the stored ones when the paper is already
+        ``resolved``, else what the resolver finds from them and the local ones."""
+        assert self.resolver is not None
         carried = list(local)
         if known is not None:
             carried += [
@@ -112,9 +147,13 @@ class IdentifierPipeline:
             adapter["identifiers"] = _dedupe(carried)
             adapter["identifier_status"] = RESOLVED
             adapter["identifier_error"] = None
-            return item
+            return
         resolution = await self.resolver.resolve(
-            title, adapter.get("authors"), adapter.get("venue"), adapter.get("year"), carried
+            adapter["title"],
+            adapter.get("authors"),
+            adapter.get("venue"),
+            adapter.get("year"),
+            carried,
         )
         adapter["identifiers"] = resolution.identifiers
         adapter["identifier_status"] = resolution.status
@@ -123,7 +162,6 @@ class IdentifierPipeline:
         for ident in resolution.identifiers:
             if ident["source"] == "local" or ident not in carried:
                 self._inc(f"found/{ident['kind']}/{ident['source']}")
-        return item
 
     def _inc(self, event: str) -> None:
         if self.crawler.stats is not None:

@@ -16,7 +16,8 @@ from scrapy.exceptions import NotConfigured
 
 
 class PdfQueuePipeline:
-    """Sets ``queue_pdf`` on publication items (before the store, priority 400)."""
+    """Sets ``queue_pdf`` on publication and detail items (before the store, priority 400):
+    an identifier a detail page brings queues the PDF as a row's would."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("PDF_QUEUE_ENABLED", True):
@@ -28,6 +29,6 @@ class PdfQueuePipeline:
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
-        if adapter.get("item_type") == "publication":
+        if adapter.get("item_type") in ("publication", "publication_detail"):
             adapter["queue_pdf"] = True
         return item

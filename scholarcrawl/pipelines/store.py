@@ -6,6 +6,12 @@ coroutine) until the rows handed over with it are written in one transaction, at
 together are then written one by one, each in its own transaction, so that a failure fails
 only its own item (and so its page), as before.
 
+A publication's detail page (``publication_detail``) is written into the stored publication
+in a transaction of its own, once the rows handed over before it are written; one whose
+publication is not stored (deleted, excluded, merged away) is dropped and counted
+(``scholarcrawl/store/details/missing``). A full co-author list (``coauthors``) is written
+into its profile's row.
+
 The run itself is recorded by :class:`scholarcrawl.extensions.runs.RunTracker`, which gives the
 spider its ``run_id`` once this pipeline has made the schema current.
 
@@ -23,6 +29,7 @@ from typing import Any, Self
 from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
 from scholarcrawl.stats import stat_key
@@ -102,7 +109,40 @@ class StorePipeline:
                 self._inc("citation_snapshot/inserted")
             if result.pdf_queued:
                 self._inc("pdf_queue/queued")
+        elif item_type == "publication_detail":
+            if run_id is None:
+                raise RuntimeError(NO_RUN)
+            # rows handed over before it are written first: its publication may be among them
+            await self._written_so_far()
+            detail = self.repository.merge_details(dict(adapter.items()), run_id)
+            if detail.missing:
+                self._inc("details/missing")
+                raise DropItem(
+                    f"no stored publication for the detail page of "
+                    f"{adapter['scholar_id']}:{adapter['scholar_pub_key']}"
+                )
+            self._inc("details/merged")
+            if detail.authors_replaced:
+                self._inc("details/authors_replaced")
+            if detail.identifiers_refused:
+                self._inc("details/identifiers_refused", detail.identifiers_refused)
+            if detail.pdf_queued:
+                self._inc("pdf_queue/queued")
+        elif item_type == "coauthors":
+            self.repository.store_full_coauthors(
+                adapter["scholar_id"], list(adapter["coauthors"]), run_id
+            )
+            self._inc("coauthors/stored")
         return item
+
+    async def _written_so_far(self) -> None:
+        """Wait until every row handed over so far is written (their own failures are their
+        items' to report)."""
+        if not self._waiting:
+            return
+        futures = [future for _, future in self._waiting]
+        self._schedule(asyncio.get_running_loop(), 0.0)
+        await asyncio.gather(*futures, return_exceptions=True)
 
     def _stored(self, values: dict[str, Any]) -> asyncio.Future[PublicationChange]:
         """The row joins the next batch; the future is done when the batch is written."""
@@ -194,6 +234,6 @@ class StorePipeline:
         else:
             self._inc(f"{table}/unchanged")
 
-    def _inc(self, event: str) -> None:
+    def _inc(self, event: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(stat_key("store", event))
+        self.crawler.stats.inc_value(stat_key("store", event), count)
