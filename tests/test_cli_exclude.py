@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from scholarcrawl.cli import main
+from scholarcrawl.replay.generator import Corpus, CorpusSpec
+from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.exclusions import ExclusionStore
-from scholarcrawl.store.models import Publication
+from scholarcrawl.store.models import CrawlRun, Publication
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.repository import Repository
 from tests.conftest import REPO_ROOT
@@ -22,6 +24,7 @@ from tests.store.conftest import engine as engine  # the fixture
 from tests.store.test_exclusions import merged_paper, rows_of
 from tests.store.test_identifiers_store import A, B
 from tests.store.test_identifiers_store import repo as repo  # the fixture
+from tests.support.crawl import run_scrapy
 
 C = "CCCCCCCCCCCJ"
 PROFILE_URL = f"https://scholar.google.com/citations?user={C}&hl=en"
@@ -210,3 +213,46 @@ def test_the_installed_command_runs_end_to_end(engine: Engine, database_url: str
     assert added.returncode == 0, added.stderr
     listed = cli("list", "--json")
     assert [entry["value"] for entry in json.loads(listed.stdout)] == [C]
+
+
+def _publications(engine: Engine) -> dict[int, int]:
+    """Authorships per stored publication."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT p.id, COUNT(a.id) FROM publications p "
+                "LEFT JOIN authorships a ON a.publication_id = p.id GROUP BY p.id"
+            )
+        )
+        return {int(pid): int(count) for pid, count in rows}
+
+
+@pytest.mark.slow
+def test_a_crawl_after_exclude_add_never_stores_the_publication_again(
+    engine: Engine, database_url: str, capsys: Capture
+) -> None:
+    # two profiles listing one paper together
+    corpus = Corpus(CorpusSpec(seed=11, sizes=(12, 8), shared_per_pair=1))
+    with ReplayServer(corpus) as server:
+        settings = {"SCHOLARCRAWL_DATABASE_URL": database_url, "SCHOLAR_BASE_URL": server.base_url}
+        crawl = ["crawl", "scholar", "-a", "ids=" + ",".join(corpus.ids)]
+        result = run_scrapy(crawl, settings)
+        assert result.returncode == 0, result.stderr[-3000:]
+        before = _publications(engine)
+        [shared] = [pid for pid, count in before.items() if count == 2]
+        status, out, _ = run(
+            capsys, "exclude", "add", "--publication", str(shared), "--database", database_url
+        )
+        assert status == 0 and "its 2 authorships" in out
+        result = run_scrapy(crawl, settings)
+        assert result.returncode == 0, result.stderr[-3000:]
+    after = _publications(engine)
+    assert set(after) == set(before) - {shared}  # nothing came back, nothing else went
+    with engine.connect() as connection:
+        stats = connection.scalars(
+            sa.select(CrawlRun.stats).order_by(CrawlRun.started_at.desc())
+        ).first()
+    assert stats is not None
+    assert stats["scholarcrawl/exclusions/skipped/publication"] == 2  # one row per profile
+    matched = {k: v for k, v in stats.items() if k.startswith("scholarcrawl/exclusions/matched/")}
+    assert sum(matched.values()) == 2
