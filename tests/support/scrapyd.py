@@ -13,6 +13,9 @@ tree: jobs run the deployed egg, as on a production scrapyd.
     job = server.wait_for_job("scholar", jobid)    # JobResult: exit_code, log, stderr, failures
     server.stop()
 
+Several can run at once, each on its own port and directory: :func:`start_deployed` starts one
+more with the project deployed (a second node in tests/test_multinode.py).
+
 Jobs inherit scrapyd's environment: ``env`` is laid over this process's environment, less
 PYTHONPATH and every ``SCHOLARCRAWL_*``, ``SCRAPY_*`` and ``SCRAPYD_*`` variable (a developer's
 database or credentials never leak into a test). Give a job its database as the setting
@@ -75,6 +78,7 @@ class JobResult:
     log: str  # logs_dir/<project>/<spider>/<jobid>.log
     stderr: str  # what the job wrote to stderr (before its log file opened, tracebacks)
     failures: list[str] = field(default_factory=list)  # ERROR/CRITICAL/traceback lines
+    pid: int | None = None  # the job's process, as scrapyd's launcher logged it
 
     @property
     def ok(self) -> bool:
@@ -194,7 +198,7 @@ class ScrapydServer:
         failures = self.failures(log)
         if exit_code != 0:
             failures += [line for line in stderr.splitlines() if line.strip()][-20:]
-        return JobResult(spider, jobid, exit_code, log, stderr, failures)
+        return JobResult(spider, jobid, exit_code, log, stderr, failures, int(pid))
 
     def scrapyd_log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -242,3 +246,21 @@ class ScrapydServer:
         for pid in pids:
             if localscrapyd.pid_alive(pid) and localscrapyd.is_scrapyd(pid):  # not a reused pid
                 os.kill(pid, signal.SIGKILL)
+
+
+def start_deployed(
+    *, env: Mapping[str, str] | None = None, max_proc: int = 4, timeout: float = 60.0
+) -> ScrapydServer:
+    """One more scrapyd, started and given the session's egg, as the session fixture's is.
+
+    Raises :class:`ScrapydUnavailable` or :class:`ScrapydError` with why; the scrapyd it
+    started is stopped then. The caller stops it otherwise.
+    """
+    server = ScrapydServer(env=env, max_proc=max_proc)
+    try:
+        server.start(timeout=timeout)
+        server.deploy()
+    except BaseException:
+        server.stop()
+        raise
+    return server
