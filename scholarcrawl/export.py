@@ -22,8 +22,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from pylatexenc.latexencode import (
     RULE_DICT,
@@ -40,7 +41,7 @@ from scholarcrawl.fingerprint import (
 )
 from scholarcrawl.pdfstore import PdfStore
 from scholarcrawl.scholar.urls import checked_scholar_id
-from scholarcrawl.store.export import Exporter, ExportRecord
+from scholarcrawl.store.export import ExportDetails, Exporter, ExportProfile, ExportRecord
 from scholarcrawl.store.pdfqueue import DONE
 
 if TYPE_CHECKING:
@@ -78,9 +79,52 @@ CSV_COLUMNS = (
     "pdf_path",
     "created_at",
     "updated_at",
+    # from the detail page (-a details): empty until it was asked for
+    "details_status",
+    "details_fetched_at",
+    "publication_date",
+    "journal",
+    "conference",
+    "book",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "description",
+    "detail_citations",
+    "detail_fields",
+    "link_url",
+    "fulltext_url",
+    "fulltext_kind",
+)
+#: The CSV header of ``--profiles`` (one row per profile; see docs/export.md).
+PROFILE_CSV_COLUMNS = (
+    "scholar_id",
+    "name",
+    "affiliation",
+    "email_domain",
+    "homepage",
+    "interests",
+    "citations_all",
+    "citations_since",
+    "h_index_all",
+    "h_index_since",
+    "i10_all",
+    "i10_since",
+    "since_year",
+    "cites_per_year",
+    "coauthors",
+    "coauthors_full",
+    "coauthors_full_at",
+    "crawl_status",
+    "last_crawled_at",
+    "created_at",
+    "updated_at",
 )
 
 Writer = Callable[[Iterable[ExportRecord], TextIO], int]
+T = TypeVar("T")
+ProfileWriter = Callable[[Iterable[ExportProfile], TextIO], int]
 
 
 # --- JSON Lines ----------------------------------------------------------------------------
@@ -135,7 +179,73 @@ def record_json(record: ExportRecord) -> dict[str, Any]:
         },
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
+        "details": _details_json(record.details),
     }
+
+
+def _details_json(details: ExportDetails | None) -> dict[str, Any] | None:
+    if details is None:
+        return None
+    return {
+        "status": details.status,
+        "fetched_at": _iso(details.fetched_at),
+        "publication_date": details.publication_date,
+        "journal": details.journal,
+        "conference": details.conference,
+        "book": details.book,
+        "volume": details.volume,
+        "issue": details.issue,
+        "pages": details.pages,
+        "publisher": details.publisher,
+        "description": details.description,
+        "citations": details.citations,
+        "fields": dict(details.fields),
+        "link_url": details.link_url,
+        "fulltext_url": details.fulltext_url,
+        "fulltext_kind": details.fulltext_kind,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def profile_json(profile: ExportProfile) -> dict[str, Any]:
+    """The JSON object of one profile (one line of ``--profiles --format jsonl``)."""
+    return {
+        "scholar_id": profile.scholar_id,
+        "name": profile.name,
+        "affiliation": profile.affiliation,
+        "email_domain": profile.email_domain,
+        "homepage": profile.homepage,
+        "interests": list(profile.interests),
+        "citations_all": profile.citations_all,
+        "citations_since": profile.citations_since,
+        "h_index_all": profile.h_index_all,
+        "h_index_since": profile.h_index_since,
+        "i10_all": profile.i10_all,
+        "i10_since": profile.i10_since,
+        "since_year": profile.since_year,
+        "cites_per_year": dict(profile.cites_per_year),
+        "coauthors": [dict(c) for c in profile.coauthors],
+        "coauthors_full": None
+        if profile.coauthors_full is None
+        else [dict(c) for c in profile.coauthors_full],
+        "coauthors_full_at": _iso(profile.coauthors_full_at),
+        "crawl_status": profile.crawl_status,
+        "last_crawled_at": _iso(profile.last_crawled_at),
+        "created_at": profile.created_at.isoformat(),
+        "updated_at": profile.updated_at.isoformat(),
+    }
+
+
+def write_profiles_jsonl(profiles: Iterable[ExportProfile], out: TextIO) -> int:
+    """One JSON object per profile and line; how many."""
+    count = 0
+    for profile in profiles:
+        out.write(json.dumps(profile_json(profile), ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def write_jsonl(records: Iterable[ExportRecord], out: TextIO) -> int:
@@ -185,6 +295,30 @@ def csv_row(record: ExportRecord) -> list[str]:
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
     }
+    details = record.details
+    if details is not None:
+        cells.update(
+            {
+                "details_status": details.status,
+                "details_fetched_at": _iso(details.fetched_at),
+                "publication_date": details.publication_date,
+                "journal": details.journal,
+                "conference": details.conference,
+                "book": details.book,
+                "volume": details.volume,
+                "issue": details.issue,
+                "pages": details.pages,
+                "publisher": details.publisher,
+                "description": details.description,
+                "detail_citations": details.citations,
+                "detail_fields": json.dumps(details.fields, ensure_ascii=False)
+                if details.fields
+                else None,
+                "link_url": details.link_url,
+                "fulltext_url": details.fulltext_url,
+                "fulltext_kind": details.fulltext_kind,
+            }
+        )
     if pdf is not None:
         cells.update(
             {
@@ -209,6 +343,53 @@ def write_csv(records: Iterable[ExportRecord], out: TextIO) -> int:
     count = 0
     for record in records:
         writer.writerow(csv_row(record))
+        count += 1
+    return count
+
+
+def _coauthor_cell(coauthors: Iterable[dict[str, Any]]) -> str:
+    return _joined(f"{c.get('name') or ''} ({c.get('scholar_id') or ''})" for c in coauthors)
+
+
+def profile_csv_row(profile: ExportProfile) -> list[str]:
+    """The cells of one profile, in :data:`PROFILE_CSV_COLUMNS` order."""
+    cells: dict[str, object] = {
+        "scholar_id": profile.scholar_id,
+        "name": profile.name,
+        "affiliation": profile.affiliation,
+        "email_domain": profile.email_domain,
+        "homepage": profile.homepage,
+        "interests": _joined(profile.interests),
+        "citations_all": profile.citations_all,
+        "citations_since": profile.citations_since,
+        "h_index_all": profile.h_index_all,
+        "h_index_since": profile.h_index_since,
+        "i10_all": profile.i10_all,
+        "i10_since": profile.i10_since,
+        "since_year": profile.since_year,
+        "cites_per_year": _joined(
+            f"{year}:{count}" for year, count in sorted(profile.cites_per_year.items())
+        ),
+        "coauthors": _coauthor_cell(profile.coauthors),
+        "coauthors_full": None
+        if profile.coauthors_full is None
+        else _coauthor_cell(profile.coauthors_full),
+        "coauthors_full_at": _iso(profile.coauthors_full_at),
+        "crawl_status": profile.crawl_status,
+        "last_crawled_at": _iso(profile.last_crawled_at),
+        "created_at": profile.created_at.isoformat(),
+        "updated_at": profile.updated_at.isoformat(),
+    }
+    return [_cell(cells.get(column)) for column in PROFILE_CSV_COLUMNS]
+
+
+def write_profiles_csv(profiles: Iterable[ExportProfile], out: TextIO) -> int:
+    """A header, then one row per profile (RFC 4180 quoting); how many rows."""
+    writer = csv.writer(out)
+    writer.writerow(PROFILE_CSV_COLUMNS)
+    count = 0
+    for profile in profiles:
+        writer.writerow(profile_csv_row(profile))
         count += 1
     return count
 
@@ -426,6 +607,10 @@ def write_bibtex(records: Iterable[ExportRecord], out: TextIO) -> int:
 
 
 WRITERS: dict[str, Writer] = {"jsonl": write_jsonl, "csv": write_csv, "bibtex": write_bibtex}
+PROFILE_WRITERS: dict[str, ProfileWriter] = {
+    "jsonl": write_profiles_jsonl,
+    "csv": write_profiles_csv,
+}
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -457,6 +642,12 @@ def add_export_command(subparsers: _SubParsers) -> argparse.ArgumentParser:
     parser.add_argument("--format", required=True, choices=FORMATS)
     parser.add_argument(
         "--scholar", metavar="ID", help="only the publications of this profile (id or URL)"
+    )
+    parser.add_argument(
+        "--profiles",
+        action="store_true",
+        help="write the crawled profiles (headers and co-authors, the full list when fetched) "
+        "instead of publications; jsonl or csv",
     )
     parser.add_argument(
         "--output", metavar="FILE", help="write FILE (replaced whole at the end); default stdout"
@@ -493,7 +684,7 @@ def _drop_stdout() -> None:
     os.close(devnull)
 
 
-def write_atomically(target: Path, write: Writer, records: Iterable[ExportRecord]) -> int:
+def write_atomically(target: Path, write: Callable[[T, TextIO], int], records: T) -> int:
     """Write to a temporary file beside ``target``, then rename it over ``target``; on any
     failure the temporary file is removed and ``target`` is left as it was."""
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
@@ -513,6 +704,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     # cli imports this module to register the command: import it here, not at the top
     from scholarcrawl.cli import _read_engine
 
+    profiles: bool = getattr(args, "profiles", False)
+    if profiles and args.format not in PROFILE_WRITERS:
+        print(
+            "scholarcrawl export: --profiles writes jsonl or csv, not " + args.format,
+            file=sys.stderr,
+        )
+        return 2
     scholar_id: str | None = None
     if args.scholar is not None:
         try:
@@ -520,7 +718,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"scholarcrawl export: --scholar {exc}", file=sys.stderr)
             return 2
-    write = WRITERS[args.format]
     engine = _read_engine(args)
     try:
         exporter = Exporter(engine)
@@ -530,29 +727,43 @@ def cmd_export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        with closing(exporter.records(scholar_id)) as records:
-            full = with_stored_paths(records, _pdf_store())
-            if args.output:
-                destination = args.output
-                try:
-                    count = write_atomically(Path(args.output), write, full)
-                except OSError as exc:
-                    print(
-                        f"scholarcrawl export: cannot write {args.output}: {exc.strerror or exc}",
-                        file=sys.stderr,
-                    )
-                    return 1
-            else:
-                destination = "stdout"
-                try:
-                    out = _utf8_stdout()
-                    count = write(full, out)
-                    out.flush()
-                except BrokenPipeError:
-                    _drop_stdout()
-                    return 1
+        if profiles:
+            with closing(exporter.profiles(scholar_id)) as found:
+                written = _write(args.output, PROFILE_WRITERS[args.format], found)
+        else:
+            with closing(exporter.records(scholar_id)) as records:
+                full = with_stored_paths(records, _pdf_store())
+                written = _write(args.output, WRITERS[args.format], full)
     finally:
         engine.dispose()
-    noun = "publication" if count == 1 else "publications"
+    if written is None:
+        return 1
+    count, destination = written
+    kind = "profile" if profiles else "publication"
+    noun = kind if count == 1 else f"{kind}s"
     print(f"exported {count} {noun} to {destination}", file=sys.stderr)
     return 0
+
+
+def _write(
+    output: str | None, write: Callable[[T, TextIO], int], items: T
+) -> tuple[int, str] | None:
+    """Write ``items`` to ``output`` (whole or not at all) or to stdout: how many, and where;
+    None when the output could not be written (said on stderr)."""
+    if output:
+        try:
+            return write_atomically(Path(output), write, items), output
+        except OSError as exc:
+            print(
+                f"scholarcrawl export: cannot write {output}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return None
+    try:
+        out = _utf8_stdout()
+        count = write(items, out)
+        out.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        return None
+    return count, "stdout"

@@ -22,21 +22,33 @@ import pytest
 from scholarcrawl import export
 from scholarcrawl.export import (
     CSV_COLUMNS,
+    PROFILE_CSV_COLUMNS,
     BibtexKeys,
     add_export_command,
     bibtex_authors,
     bibtex_entry,
     bibtex_entry_type,
+    profile_json,
     record_json,
     split_authors,
     with_stored_paths,
     write_bibtex,
     write_csv,
     write_jsonl,
+    write_profiles_csv,
+    write_profiles_jsonl,
 )
 from scholarcrawl.pdfstore import PdfStore
 from scholarcrawl.store.db import DatabaseError, make_engine, upgrade
-from scholarcrawl.store.export import ExportAuthorship, ExportIdentifier, ExportPdf, ExportRecord
+from scholarcrawl.store.export import (
+    ExportAuthorship,
+    ExportDetails,
+    ExportIdentifier,
+    ExportPdf,
+    ExportProfile,
+    ExportRecord,
+)
+from scholarcrawl.store.repository import Repository
 from tests.conftest import REPO_ROOT
 from tests.store.test_export import SHA, A, build_library
 
@@ -540,3 +552,213 @@ def test_a_reader_that_stops_early_ends_the_export_without_a_traceback(tmp_path:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+# --- detail pages and profiles -------------------------------------------------------------
+
+#: The CSV columns before detail pages existed: they keep their places.
+EARLIER_COLUMNS = (
+    "id",
+    "title",
+    "authors",
+    "year",
+    "venue",
+    "doi",
+    "arxiv_id",
+    "cluster_ids",
+    "scholar_ids",
+    "scholar_names",
+    "scholar_citations",
+    "scholar_positions",
+    "citation_for_view",
+    "citations",
+    "identifiers",
+    "identifier_status",
+    "pdf_status",
+    "pdf_url",
+    "landing_url",
+    "pdf_source",
+    "oa_status",
+    "download_status",
+    "pdf_sha256",
+    "pdf_size",
+    "pdf_path",
+    "created_at",
+    "updated_at",
+)
+DETAILS = ExportDetails(
+    status="fetched",
+    fetched_at=NOW,
+    publication_date="2015/5/28",
+    journal="Nature",
+    conference=None,
+    book=None,
+    volume="521",
+    issue="7553",
+    pages="436-444",
+    publisher="Nature Publishing Group",
+    description="Deep learning allows computational models, that are composed",
+    citations=70000,
+    fields={"Institution": 'Université, "quoted"'},
+    link_url="https://www.nature.com/articles/nature14539",
+    fulltext_url="https://example.org/deep.pdf",
+    fulltext_kind="pdf",
+)
+
+
+def test_detail_columns_come_after_the_earlier_ones_and_hold_the_detail_page() -> None:
+    assert CSV_COLUMNS[: len(EARLIER_COLUMNS)] == EARLIER_COLUMNS
+    rows = list(
+        csv.DictReader(io.StringIO(written(write_csv, [record(details=DETAILS), record(id=2)])))
+    )
+    fetched, never = rows
+    assert {column: fetched[column] for column in CSV_COLUMNS[len(EARLIER_COLUMNS) :]} == {
+        "details_status": "fetched",
+        "details_fetched_at": "2026-03-01T12:30:00+00:00",
+        "publication_date": "2015/5/28",
+        "journal": "Nature",
+        "conference": "",
+        "book": "",
+        "volume": "521",
+        "issue": "7553",
+        "pages": "436-444",
+        "publisher": "Nature Publishing Group",
+        "description": "Deep learning allows computational models, that are composed",
+        "detail_citations": "70000",
+        "detail_fields": '{"Institution": "Université, \\"quoted\\""}',
+        "link_url": "https://www.nature.com/articles/nature14539",
+        "fulltext_url": "https://example.org/deep.pdf",
+        "fulltext_kind": "pdf",
+    }
+    assert json.loads(fetched["detail_fields"]) == DETAILS.fields
+    assert all(never[column] == "" for column in CSV_COLUMNS[len(EARLIER_COLUMNS) :])
+
+
+def test_jsonl_records_end_with_their_detail_page_or_null() -> None:
+    fetched, never = (
+        json.loads(line)
+        for line in written(write_jsonl, [record(details=DETAILS), record(id=2)]).splitlines()
+    )
+    assert list(fetched)[-1] == "details" and never["details"] is None
+    assert fetched["details"] == {
+        "status": "fetched",
+        "fetched_at": "2026-03-01T12:30:00+00:00",
+        "publication_date": "2015/5/28",
+        "journal": "Nature",
+        "conference": None,
+        "book": None,
+        "volume": "521",
+        "issue": "7553",
+        "pages": "436-444",
+        "publisher": "Nature Publishing Group",
+        "description": "Deep learning allows computational models, that are composed",
+        "citations": 70000,
+        "fields": {"Institution": 'Université, "quoted"'},
+        "link_url": "https://www.nature.com/articles/nature14539",
+        "fulltext_url": "https://example.org/deep.pdf",
+        "fulltext_kind": "pdf",
+    }
+
+
+def profile(**overrides: Any) -> ExportProfile:
+    values: dict[str, Any] = {
+        "scholar_id": A,
+        "name": "Ada Author",
+        "affiliation": "Test University",
+        "email_domain": "test.edu",
+        "homepage": None,
+        "interests": ("Testing", "Graphs; kernels"),
+        "citations_all": 10,
+        "citations_since": 5,
+        "h_index_all": 1,
+        "h_index_since": 1,
+        "i10_all": 1,
+        "i10_since": 0,
+        "since_year": 2021,
+        "cites_per_year": {"2021": 0, "2020": 3},
+        "coauthors": ({"scholar_id": "BBBBBBBBBBBJ", "name": "Bo Other", "affiliation": None},),
+        "coauthors_full": (
+            {"scholar_id": "BBBBBBBBBBBJ", "name": "Bo Other", "affiliation": None},
+            {"scholar_id": "CCCCCCCCCCCJ", "name": "Cy, Third", "affiliation": "X"},
+        ),
+        "coauthors_full_at": NOW,
+        "crawl_status": "complete",
+        "last_crawled_at": NOW,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    values.update(overrides)
+    return ExportProfile(**values)
+
+
+def test_profiles_as_jsonl_and_csv_carry_the_full_coauthor_list() -> None:
+    profiles = [
+        profile(),
+        profile(
+            scholar_id="BBBBBBBBBBBJ", coauthors_full=None, coauthors_full_at=None, coauthors=()
+        ),
+    ]
+    lines = [json.loads(line) for line in written(write_profiles_jsonl, profiles).splitlines()]
+    assert lines == [profile_json(p) for p in profiles]
+    assert lines[0]["coauthors_full"][1] == {
+        "scholar_id": "CCCCCCCCCCCJ",
+        "name": "Cy, Third",
+        "affiliation": "X",
+    }
+    assert lines[1]["coauthors_full"] is None and lines[1]["coauthors"] == []
+    rows = list(csv.reader(io.StringIO(written(write_profiles_csv, profiles), newline="")))
+    assert rows[0] == list(PROFILE_CSV_COLUMNS)
+    first = dict(zip(PROFILE_CSV_COLUMNS, rows[1], strict=True))
+    assert first["coauthors_full"] == "Bo Other (BBBBBBBBBBBJ); Cy, Third (CCCCCCCCCCCJ)"
+    assert first["coauthors"] == "Bo Other (BBBBBBBBBBBJ)"
+    assert first["interests"] == "Testing; Graphs; kernels"
+    assert first["cites_per_year"] == "2020:3; 2021:0"
+    second = dict(zip(PROFILE_CSV_COLUMNS, rows[2], strict=True))
+    assert second["coauthors_full"] == second["coauthors_full_at"] == ""
+
+
+def test_the_docs_list_the_profile_columns_in_order() -> None:
+    doc = (REPO_ROOT / "docs" / "export.md").read_text(encoding="utf-8")
+    listed = doc[doc.index("## Profiles") :]
+    assert re.findall(r"`(\w+)`", listed[listed.index("The CSV's columns") :]) == list(
+        PROFILE_CSV_COLUMNS
+    )
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_profiles_writes_every_profile_or_the_one_asked_for(
+    database: str, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(database)
+    repo = Repository(engine)
+    coauthors = [{"scholar_id": "BBBBBBBBBBBJ", "name": "Bo Other", "affiliation": None}]
+    repo.store_full_coauthors(A, coauthors, repo.start_run("scholar", {}))
+    engine.dispose()
+    target = tmp_path / f"profiles.{fmt}"
+    assert run("--profiles", "--format", fmt, "--output", str(target), "--database", database) == 0
+    assert capsys.readouterr().err == f"exported 2 profiles to {target}\n"
+    text = target.read_text(encoding="utf-8")
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in text.splitlines()]
+        assert [(r["scholar_id"], r["coauthors_full"]) for r in rows] == [
+            (A, coauthors),
+            ("BBBBBBBBBBBJ", None),
+        ]
+    else:
+        table = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert [(r["scholar_id"], r["coauthors_full"]) for r in table] == [
+            (A, "Bo Other (BBBBBBBBBBBJ)"),
+            ("BBBBBBBBBBBJ", ""),
+        ]
+    assert run("--profiles", "--format", "jsonl", "--scholar", A, "--database", database) == 0
+    captured = capsys.readouterr()
+    assert [json.loads(line)["scholar_id"] for line in captured.out.splitlines()] == [A]
+    assert captured.err == "exported 1 profile to stdout\n"
+
+
+def test_profiles_are_not_bibtex(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"sqlite:///{tmp_path / 'never-opened.sqlite3'}"
+    assert run("--profiles", "--format", "bibtex", "--database", database) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "scholarcrawl export: --profiles writes jsonl or csv, not bibtex\n"
+    assert not (tmp_path / "never-opened.sqlite3").exists()

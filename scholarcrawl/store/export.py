@@ -1,4 +1,5 @@
-"""Reads for ``scholarcrawl export``: one full record per publication, streamed in batches.
+"""Reads for ``scholarcrawl export``: one full record per publication (or per profile with
+``--profiles``), streamed in batches.
 
 A record holds what the database knows of a paper: its Scholar fields, cluster ids, the
 crawled profiles that list it (with the citation count and ``citation_for_view`` key each
@@ -81,6 +82,32 @@ class ExportPdf:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportDetails:
+    """What the publication's detail page said (``-a details``, :mod:`scholarcrawl.store.details`).
+
+    ``status`` is ``fetched``, or ``unavailable`` when Scholar had no page for it (the other
+    fields are then empty and ``fields`` says why).
+    """
+
+    status: str
+    fetched_at: datetime | None
+    publication_date: str | None
+    journal: str | None
+    conference: str | None
+    book: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    publisher: str | None
+    description: str | None
+    citations: int | None  # "Total citations"
+    fields: dict[str, Any]  # the page's other labelled fields (Inventors, Institution, ...)
+    link_url: str | None  # the title's link
+    fulltext_url: str | None  # the [PDF] / [HTML] link beside it
+    fulltext_kind: str | None  # pdf | html
+
+
+@dataclass(frozen=True, slots=True)
 class ExportRecord:
     """One publication with everything the export writes about it."""
 
@@ -96,6 +123,7 @@ class ExportRecord:
     pdf: ExportPdf | None
     created_at: datetime
     updated_at: datetime
+    details: ExportDetails | None = None  # None until its detail page was asked for
 
     def identifier(self, kind: str) -> str | None:
         """The publication's identifier of ``kind``: its own first, then the most confident."""
@@ -114,8 +142,41 @@ class ExportRecord:
         return self.identifier("arxiv")
 
 
+@dataclass(frozen=True, slots=True)
+class ExportProfile:
+    """A crawled profile: its header as the last crawl read it, and its co-authors.
+
+    ``coauthors`` are the ones page one shows (at most 20); ``coauthors_full`` every one
+    (``-a coauthors=full``), None until that list was fetched. Each co-author is an object
+    with ``scholar_id``, ``name`` and ``affiliation`` (and ``email_domain`` when known).
+    """
+
+    scholar_id: str
+    name: str | None
+    affiliation: str | None
+    email_domain: str | None
+    homepage: str | None
+    interests: tuple[str, ...]
+    citations_all: int | None
+    citations_since: int | None
+    h_index_all: int | None
+    h_index_since: int | None
+    i10_all: int | None
+    i10_since: int | None
+    since_year: int | None
+    cites_per_year: dict[str, int]
+    coauthors: tuple[dict[str, Any], ...]
+    coauthors_full: tuple[dict[str, Any], ...] | None
+    coauthors_full_at: datetime | None
+    crawl_status: str | None
+    last_crawled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Exporter:
-    """Streams :class:`ExportRecord` from the database (read only)."""
+    """Streams :class:`ExportRecord` (or :class:`ExportProfile`) from the database (read
+    only)."""
 
     def __init__(self, engine: Engine, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         if batch_size < 1:
@@ -138,6 +199,25 @@ class Exporter:
         with self._snapshot() as connection:
             for page in self._pages(connection, scholar_id):
                 yield from self._records(connection, page)
+
+    def profiles(self, scholar_id: str | None = None) -> Generator[ExportProfile, None, None]:
+        """Every profile by scholar id (or the one ``scholar_id``), read in pages from one
+        snapshot. Close the iterator (or read it to the end) to end the read transaction."""
+        query = select(Scholar.__table__).order_by(Scholar.scholar_id).limit(self.batch_size)
+        if scholar_id is not None:
+            query = query.where(Scholar.scholar_id == scholar_id)
+        with self._snapshot() as connection:
+            after: str | None = None
+            while True:
+                page = list(
+                    connection.execute(
+                        query if after is None else query.where(Scholar.scholar_id > after)
+                    )
+                )
+                yield from (_profile(row) for row in page)
+                if len(page) < self.batch_size:
+                    return
+                after = page[-1].scholar_id
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -268,6 +348,7 @@ class Exporter:
                 pdf=pdfs.get(row.id),
                 created_at=as_utc(row.created_at),
                 updated_at=as_utc(row.updated_at),
+                details=_details(row),
             )
             for row in page
         ]
@@ -283,7 +364,74 @@ _PUBLICATION_COLUMNS = (
     Publication.identifier_status,
     Publication.created_at,
     Publication.updated_at,
+    Publication.details_status,
+    Publication.details_fetched_at,
+    Publication.publication_date,
+    Publication.journal,
+    Publication.conference,
+    Publication.book,
+    Publication.volume,
+    Publication.issue,
+    Publication.pages,
+    Publication.publisher,
+    Publication.description,
+    Publication.detail_citations,
+    Publication.detail_fields,
+    Publication.link_url,
+    Publication.fulltext_url,
+    Publication.fulltext_kind,
 )
+
+
+def _profile(row: Row[Any]) -> ExportProfile:
+    return ExportProfile(
+        scholar_id=row.scholar_id,
+        name=row.name,
+        affiliation=row.affiliation,
+        email_domain=row.email_domain,
+        homepage=row.homepage,
+        interests=tuple(row.interests or ()),
+        citations_all=row.citations_all,
+        citations_since=row.citations_since,
+        h_index_all=row.h_index_all,
+        h_index_since=row.h_index_since,
+        i10_all=row.i10_all,
+        i10_since=row.i10_since,
+        since_year=row.since_year,
+        cites_per_year=dict(row.cites_per_year or {}),
+        coauthors=tuple(dict(c) for c in row.coauthors or ()),
+        coauthors_full=None
+        if row.coauthors_full is None
+        else tuple(dict(c) for c in row.coauthors_full),
+        coauthors_full_at=_utc_opt(row.coauthors_full_at),
+        crawl_status=row.crawl_status,
+        last_crawled_at=_utc_opt(row.last_crawled_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def _details(row: Row[Any]) -> ExportDetails | None:
+    if row.details_status is None:
+        return None
+    return ExportDetails(
+        status=row.details_status,
+        fetched_at=_utc_opt(row.details_fetched_at),
+        publication_date=row.publication_date,
+        journal=row.journal,
+        conference=row.conference,
+        book=row.book,
+        volume=row.volume,
+        issue=row.issue,
+        pages=row.pages,
+        publisher=row.publisher,
+        description=row.description,
+        citations=row.detail_citations,
+        fields=dict(row.detail_fields or {}),
+        link_url=row.link_url,
+        fulltext_url=row.fulltext_url,
+        fulltext_kind=row.fulltext_kind,
+    )
 
 
 def _ordered(identifiers: list[ExportIdentifier]) -> tuple[ExportIdentifier, ...]:

@@ -11,9 +11,11 @@ from sqlalchemy import Engine, event
 
 from scholarcrawl.store.export import (
     ExportAuthorship,
+    ExportDetails,
     Exporter,
     ExportIdentifier,
     ExportPdf,
+    ExportProfile,
     ExportRecord,
 )
 from scholarcrawl.store.pdfqueue import DONE, PENDING, PdfOutcome, PdfQueue
@@ -256,3 +258,87 @@ def test_an_export_reads_one_snapshot_while_a_crawl_writes(
 def test_a_batch_size_below_one_is_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         Exporter(engine, batch_size=0)
+
+
+def test_a_record_holds_its_detail_page_once_asked_for(
+    engine: Engine, library: dict[str, int]
+) -> None:
+    repo = Repository(engine)
+    run = repo.start_run("scholar", {})
+    change = repo.merge_details(
+        {
+            "scholar_id": A,
+            "scholar_pub_key": f"{A}:graphs",
+            "title": "Graph kernels, revisited",
+            "authors": "Ann Author, Bo Other, Cy Third, Di Fourth",
+            "publication_date": "2020/3/14",
+            "journal": "Journal of Graphs",
+            "volume": "12",
+            "issue": "3",
+            "pages": "45-67",
+            "publisher": "Graph Press",
+            "description": "We revisit graph kernels.",
+            "citations": 41,
+            "extra": {"Institution": "Graph University"},
+            "link_url": "https://publisher.example/graphs",
+            "fulltext_url": "https://oa.example/graphs.pdf",
+            "fulltext_kind": "pdf",
+        },
+        run,
+    )
+    assert change.outcome == "merged"
+    repo.mark_details_unavailable(A, pub(A, "Données sans identifiant")["scholar_pub_key"], "gone")
+    records = {record.id: record for record in Exporter(engine).records()}
+    graphs = records[library["graphs"]]
+    assert graphs.authors == "Ann Author, Bo Other, Cy Third, Di Fourth"
+    details = graphs.details
+    assert details is not None and details.fetched_at is not None
+    assert details.fetched_at.tzinfo is not None
+    assert details == ExportDetails(
+        status="fetched",
+        fetched_at=details.fetched_at,
+        publication_date="2020/3/14",
+        journal="Journal of Graphs",
+        conference=None,
+        book=None,
+        volume="12",
+        issue="3",
+        pages="45-67",
+        publisher="Graph Press",
+        description="We revisit graph kernels.",
+        citations=41,
+        fields={"Institution": "Graph University"},
+        link_url="https://publisher.example/graphs",
+        fulltext_url="https://oa.example/graphs.pdf",
+        fulltext_kind="pdf",
+    )
+    plain = records[library["plain"]].details
+    assert plain is not None and (plain.status, plain.fields) == (
+        "unavailable",
+        {"unavailable": "gone"},
+    )
+    assert records[library["preprint"]].details is None
+
+
+def test_profiles_are_read_in_pages_with_their_full_coauthor_lists(
+    engine: Engine, library: dict[str, int]
+) -> None:
+    repo = Repository(engine)
+    run = repo.start_run("scholar", {})
+    full = [{"scholar_id": B, "name": "Bo Other", "affiliation": None, "email_domain": "o.org"}]
+    repo.store_full_coauthors(A, full, run)
+    repo.store_full_coauthors(C, [], run)  # a profile known only by its co-author list
+    profiles = list(Exporter(engine, batch_size=1).profiles())
+    assert [profile.scholar_id for profile in profiles] == [A, B, C]
+    ada, bo, cy = profiles
+    assert isinstance(ada, ExportProfile)
+    assert (ada.name, ada.interests, ada.cites_per_year) == (
+        "Ada Author",
+        ("Testing",),
+        {"2020": 3, "2021": 0, "2022": 7},
+    )
+    assert ada.coauthors_full == tuple(full)
+    assert ada.coauthors_full_at is not None and ada.coauthors_full_at.tzinfo is not None
+    assert (bo.coauthors_full, bo.coauthors_full_at) == (None, None)
+    assert (cy.name, cy.coauthors_full) == (None, ())
+    assert [p.scholar_id for p in Exporter(engine).profiles(B)] == [B]
