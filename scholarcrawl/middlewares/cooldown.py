@@ -24,7 +24,7 @@ For Scholar page requests (``request.meta["scholar_id"]``) of a spider that owns
   ends. Either way nothing is sent to a cooling egress;
 * cooldowns stored by other processes (other runs, other scrapyd nodes sharing the database)
   count as much as this run's own: once a request holds its egress's lock, and after any pause,
-  the spider's ``sync_cooldowns(force=True)`` reads the ``cooldowns`` table (one indexed query),
+  the spider's ``sync_cooldowns(force=True)`` reads the ``cooldowns`` table (one row per egress),
   the last thing before the request leaves. When that read fails, the request is not sent as
   if nothing were stored: it is dropped with :class:`PageDeferred` (``cooldown_unknown``) in
   either mode, and the spider queues the page. What remains is a request already on its way
