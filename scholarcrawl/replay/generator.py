@@ -32,6 +32,25 @@ Facts reproduced from real 2026 pages (see ``docs``/``SOURCES.md``):
   computed from the publications, so they are mutually consistent; some years
   inside the chart's span have zero citations (no bar on the page).
 
+Detail pages and full co-author lists (issue 8):
+
+* every paper has its full author list, names as a detail page writes them ("Jason B
+  Ernst"); its row's author line is that list as Scholar writes it, initials and surname
+  ("JB Ernst"), cut after six names with ``", ..."``. About 20 % of rows are cut: the
+  authors a row hides are drawn from a ``random.Random`` of their own, so making a list
+  longer changed those rows' author lines and nothing else of the corpus;
+* :meth:`GeneratedProfile.detail` is the ground truth of a row's detail page
+  (:class:`~scholarcrawl.scholar.model.PublicationDetail`): publication date
+  ("2018/9/16", "2018/9" or "2018"), one of journal / conference / book / source (or a
+  publisher alone, for a book; nothing for a row without venue) with volume, issue, pages
+  and publisher as the row's venue line was written from them, a description, "Cited by"
+  equal to the row's citations with the row's cluster ids, citations per year (some
+  years without a bar, sometimes fewer than the total), the title's link and sometimes a
+  [PDF] or [HTML] link; drawn from the paper alone, so a shared paper has one detail;
+* :attr:`GeneratedProfile.all_coauthors`: the sidebar's (at most 20) co-authors and, for
+  profile 0 and about half the profiles with a full sidebar, up to 45 more; co-authors
+  that are corpus profiles carry their real ids, names and affiliations.
+
 Nothing here depends on the clock: ``current_year`` is part of the spec.
 """
 
@@ -40,22 +59,34 @@ from __future__ import annotations
 import math
 import random
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from scholarcrawl.scholar.model import Coauthor, ProfileHeader, ProfilePage, PublicationRow
+from scholarcrawl.scholar.model import (
+    Coauthor,
+    ProfileHeader,
+    ProfilePage,
+    PublicationDetail,
+    PublicationRow,
+)
 
 __all__ = [
+    "AUTHORS_SHOWN",
     "CURRENT_YEAR",
     "DEFAULT_PAGESIZE",
     "DEMO_IDS",
     "DEMO_SPEC",
+    "LONGER_LIST_SHARE",
     "MAX_PAGESIZE",
+    "MAX_SIDEBAR_COAUTHORS",
     "SORT_ORDERS",
+    "ArticleVersion",
     "Corpus",
     "CorpusSpec",
+    "DetailMarkup",
     "GeneratedProfile",
     "PageWindow",
     "RowMarkup",
@@ -67,6 +98,9 @@ __all__ = [
 ]
 
 CURRENT_YEAR = 2026
+MAX_SIDEBAR_COAUTHORS = 20  # the profile page lists at most 20 co-authors
+AUTHORS_SHOWN = 6  # a profile row lists six authors, then ", ..."
+LONGER_LIST_SHARE = 0.18  # lists of <= 6 names that have more authors (rows cut: ~23 %)
 DEFAULT_PAGESIZE = 20  # Scholar's page size without a pagesize parameter
 MAX_PAGESIZE = 100  # Scholar caps pagesize (pagesize=999 gives 100-row links)
 SORT_ORDERS = (None, "pubdate", "title")
@@ -334,6 +368,47 @@ _CONFERENCES = (
     "ACM CCS", "ICWSM", "WSDM", "VLDB", "ICDE", "EuroSys", "JCDL", "TPDL",
 )
 _PUBLISHERS = ("Springer", "Elsevier", "CRC Press", "Wiley", "Cambridge University Press")
+# detail pages: who publishes a journal / proceedings, and where its title links to
+_JOURNAL_PUBLISHER = {"IEEE Transactions on": "IEEE", "ACM Transactions on": "ACM",
+                      "Frontiers in": "Frontiers Media SA"}
+_OTHER_JOURNAL_PUBLISHERS = ("Elsevier", "Springer", "Wiley", "Taylor & Francis", "MDPI",
+                             "SAGE Publications")
+_PROCEEDINGS_PUBLISHERS = ("ACM", "IEEE", "Springer", "Association for Computational Linguistics")
+# host label of the [PDF]/[HTML] link beside a title: (label, PDF URL form, HTML URL form)
+_FULLTEXT_HOSTS = (
+    ("researchgate.net", "https://www.researchgate.net/profile/{person}/publication/{n}.pdf",
+     "https://www.researchgate.net/publication/{n}_{slug}"),
+    ("academia.edu", "https://www.academia.edu/download/{n}/{slug}.pdf",
+     "https://www.academia.edu/{n}/{slug}"),
+    ("nih.gov", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC{n}/pdf/{slug}.pdf",
+     "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC{n}/"),
+    ("semanticscholar.org", "https://pdfs.semanticscholar.org/{hex}/{hex2}.pdf",
+     "https://www.semanticscholar.org/paper/{slug}/{hex}"),
+    ("mdpi.com", "https://www.mdpi.com/{n}/pdf", "https://www.mdpi.com/{n}/htm"),
+    ("ieee.org", "https://ieeexplore.ieee.org/iel7/{n}/{m}/0{n7}.pdf",
+     "https://ieeexplore.ieee.org/document/{n7}/"),
+)
+_DESCRIPTION_OPENERS = (
+    "We study {topic}.", "This paper addresses {topic}.", "We revisit {topic}.",
+    "{Topic} remains an open problem.", "This work investigates {topic}.",
+)
+_DESCRIPTION_BODY = (
+    "We propose a {adj} approach to {noun} that needs no labelled data.",
+    "Experiments on {k} public datasets show gains of up to {p}% over strong baselines.",
+    "Unlike prior work, the method makes no assumption about {noun}.",
+    "A theoretical analysis explains when the approach is expected to fail.",
+    "Results hold across {k} settings & conditions (p < 0.05).",
+    "We also release a {adj} benchmark for {noun}.",
+    "The evaluation covers {k} settings and {m} metrics.",
+    "Compared with {adj} baselines, the cost of {noun} drops by {p}%.",
+    "Field data from {m} sites confirm the simulations.",
+)
+_DESCRIPTION_CLOSERS = (
+    "We discuss limitations and directions for future work.",
+    "Code and data are publicly available.",
+    "The findings have implications for the design of {adj} systems.",
+    "",
+)
 # fmt: on
 
 
@@ -348,6 +423,7 @@ class _Identity:
     scholar_id: str
     name: str
     short: str  # as in author lines: "K Srinivasan"
+    full: str  # as a detail page's author list writes it: "Kalpana B Srinivasan"
     affiliation_text: str
     affiliation_html: str
     email_domain: str
@@ -364,6 +440,12 @@ def _ascii_slug(text: str) -> str:
 def _short_name(given: str, middle: str | None, surname: str) -> str:
     initials = given[0] + (middle or "")
     return f"{initials} {surname}"
+
+
+def _full_name(given: str, middle: str | None, surname: str) -> str:
+    """A name as a detail page lists it ("Jason B Ernst"); its :func:`_short_name` is the
+    profile row's form ("JB Ernst")."""
+    return f"{given} {middle} {surname}" if middle else f"{given} {surname}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +466,23 @@ class RowMarkup:
 
 
 @dataclass(frozen=True, slots=True)
+class _VenueFacts:
+    """What a venue line was written from: the detail page's fields behind it.
+
+    ``kind``: ``journal`` (name, volume, issue, pages), ``proceedings`` (name = "Proceedings
+    of the ...", pages; ``volume`` for the long names Scholar cuts), ``arxiv`` (name =
+    "arXiv preprint arXiv:NNNN.NNNNN"), ``thesis`` (name = the institution) or
+    ``publisher`` (a book: name = the publisher).
+    """
+
+    kind: str
+    name: str
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Paper:
     title: str
     title_html: str
@@ -393,6 +492,8 @@ class _Paper:
     citations: int
     cluster_ids: tuple[str, ...]
     merge_style: str | None = None
+    full_authors: tuple[str, ...] = ()  # the complete list, as a detail page writes it
+    venue_facts: _VenueFacts | None = None
 
 
 # Bidi controls and invisible marks that carry no text (as the parser drops them).
@@ -471,6 +572,15 @@ class GeneratedProfile:
     affiliation_html: str
     xsrf: str
     citpid: int
+    # every co-author (the sidebar, ``header.coauthors``, shows the first 20) and their lines
+    all_coauthors: tuple[Coauthor, ...] = ()
+    all_coauthor_emails: tuple[str, ...] = ()
+    seed: int = 0
+    current_year: int = CURRENT_YEAR
+    _papers: dict[str, _Paper] = field(default_factory=dict, repr=False)  # by scholar_pub_key
+    _details: dict[str, tuple[PublicationDetail, DetailMarkup]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _sorted: dict[str | None, tuple[PublicationRow, ...]] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -529,6 +639,48 @@ class GeneratedProfile:
         """What a parser must return for the page rendered with these parameters."""
         w = self.window(cstart, pagesize, sortby)
         return ProfilePage(self.header, w.rows, w.cstart, w.more, "gsc")
+
+    @property
+    def colleagues(self) -> tuple[Coauthor, ...]:
+        """Ground truth of the full co-author list page: every co-author, in the sidebar's
+        order, with the e-mail domain of its "Verified email at ..." line (None without)."""
+        return tuple(
+            replace(co, email_domain=email.rsplit(" ", 1)[-1] if email else None)
+            for co, email in zip(self.all_coauthors, self.all_coauthor_emails, strict=True)
+        )
+
+    @property
+    def more_coauthors(self) -> bool:
+        """Whether the profile has more co-authors than its sidebar shows ("View all")."""
+        return len(self.all_coauthors) > len(self.header.coauthors)
+
+    def detail(self, key: str) -> PublicationDetail | None:
+        """Ground truth of the detail page of row ``key`` (``USER:KEY``), None for another key.
+
+        What a correct parser must read off :func:`~.templates.render_detail_html`'s page. A
+        paper shared by two profiles has the same detail in both, except ``scholar_pub_key``
+        (each page names its own key). Generated on first use from the paper alone, then kept.
+        """
+        found = self._detail(key)
+        return None if found is None else found[0]
+
+    def detail_markup(self, key: str) -> DetailMarkup | None:
+        """How the detail page of ``key`` is written beyond its ground truth."""
+        found = self._detail(key)
+        return None if found is None else found[1]
+
+    def _detail(self, key: str) -> tuple[PublicationDetail, DetailMarkup] | None:
+        paper = self._papers.get(key)
+        if paper is None:
+            return None
+        with self._lock:
+            cached = self._details.get(key)
+        if cached is None:
+            detail, markup = _paper_detail(self.seed, self.current_year, paper)
+            cached = (replace(detail, scholar_pub_key=key), markup)
+            with self._lock:
+                cached = self._details.setdefault(key, cached)
+        return cached
 
     def cached_fragment(self, name: str) -> str | None:
         """Renderer cache for page parts that do not depend on the request."""
@@ -620,21 +772,26 @@ class Corpus:
         lo = max(a.career_start, b.career_start)
         year = rng.randint(lo, self.spec.current_year)
         title = _ascii_title(rng)
-        names = [a.short, b.short]
+        names = [(a.short, a.full), (b.short, b.full)]
         rng.shuffle(names)
-        others = [_random_short(rng) for _ in range(rng.randint(0, 3))]
+        others = [_random_person(rng) for _ in range(rng.randint(0, 3))]
         half = len(others) // 2
-        authors_list = names[:1] + others[:half] + names[1:] + others[half:]
-        venue = _venue(rng, year)
+        people = names[:1] + others[:half] + names[1:] + others[half:]
+        authors, full_authors = _author_list(
+            people, random.Random(f"{self.spec.seed}:pair-authors:{k}:{j}")
+        )
+        venue, facts = _venue(rng, year)
         cites = _citations(rng, year, self.spec.current_year, 8.0)
         return _Paper(
             title=title,
             title_html=escape_html(title),
-            authors=", ".join(authors_list),
+            authors=authors,
             venue=venue,
             year=year,
             citations=max(1, cites),
             cluster_ids=(_cluster_id(rng),),
+            full_authors=full_authors,
+            venue_facts=facts,
         )
 
     def _generate(self, i: int) -> GeneratedProfile:
@@ -649,7 +806,8 @@ class Corpus:
 
         papers: list[_Paper] = [self._pair_paper(i - 1, j) for j in range(prev_n)]
         papers += [self._pair_paper(i, j) for j in range(next_n)]
-        papers += _own_papers(rng, me, own_n, spec.current_year, scale)
+        more = random.Random(f"{spec.seed}:authors:{i}")
+        papers += _own_papers(rng, more, me, own_n, spec.current_year, scale)
 
         # Scholar's article keys: the profile's articles hold the first n keys of
         # the global sequence, in the (random) order they were added.
@@ -664,9 +822,11 @@ class Corpus:
         )
         rows: list[PublicationRow] = []
         markup: dict[str, RowMarkup] = {}
+        by_key: dict[str, _Paper] = {}
         for pos, k in enumerate(ordered, start=1):
             p = papers[k]
             key = f"{me.scholar_id}:{keys[order[k]]}"
+            by_key[key] = p
             rows.append(
                 PublicationRow(
                     title=visible_text(p.title),
@@ -687,6 +847,7 @@ class Corpus:
         header = self._header(me, rng, papers, i)
         coauthors, emails = self._coauthors(me, rng, i)
         header = replace(header, coauthors=coauthors)
+        all_coauthors, all_emails = self._more_coauthors(i, coauthors, emails)
         xsrf_rng = random.Random(f"{spec.seed}:xsrf:{i}")
         xsrf = "AF5TLt" + "".join(xsrf_rng.choice(_ID_ALPHABET) for _ in range(31))
         return GeneratedProfile(
@@ -698,6 +859,11 @@ class Corpus:
             affiliation_html=me.affiliation_html,
             xsrf=xsrf,
             citpid=me.citpid,
+            all_coauthors=all_coauthors,
+            all_coauthor_emails=all_emails,
+            seed=spec.seed,
+            current_year=spec.current_year,
+            _papers=by_key,
         )
 
     def _header(
@@ -765,6 +931,52 @@ class Corpus:
             emails.append(f"Verified email at {domain}" if rng.random() < 0.7 else "")
         return tuple(out[:20]), tuple(emails[:20])
 
+    def _more_coauthors(
+        self, i: int, shown: tuple[Coauthor, ...], emails: tuple[str, ...]
+    ) -> tuple[tuple[Coauthor, ...], tuple[str, ...]]:
+        """Every co-author of profile ``i``: the sidebar's 20 and, for some, more after them.
+
+        Profile 0 and about half the profiles whose sidebar is full have 1-45 more, drawn
+        from their own ``random.Random`` (the sidebar's draws stay as they were). Up to three
+        of the extra co-authors are other corpus profiles under their real ids, so following
+        a full list reaches further into the corpus; the rest are ids outside the corpus.
+        """
+        if len(shown) < MAX_SIDEBAR_COAUTHORS:
+            return shown, emails
+        rng = random.Random(f"{self.spec.seed}:coauthors-more:{i}")
+        if i != 0 and rng.random() >= 0.5:
+            return shown, emails
+        n_more = rng.randint(1, 45)
+        taken = {c.scholar_id for c in shown} | {self.ids[i]}
+        extra: list[tuple[Coauthor, str]] = []
+        n_prof = len(self.ids)
+        for _ in range(3):
+            j = rng.randrange(n_prof) if n_prof else 0
+            if n_prof and self.ids[j] not in taken:
+                other = self._identity(j)
+                taken.add(other.scholar_id)
+                coauthor = Coauthor(other.scholar_id, other.name, other.affiliation_text)
+                extra.append((coauthor, f"Verified email at {other.email_domain}"))
+        while len(extra) < n_more:
+            sid = "".join(rng.choice(_ID_ALPHABET) for _ in range(7)) + "AAAAJ"
+            if sid in taken or sid in self._index:
+                continue
+            taken.add(sid)
+            given, middle, surname = _random_name_parts(rng)
+            name = (
+                _full_name(given, middle, surname) if rng.random() < 0.3 else f"{given} {surname}"
+            )
+            role = rng.choice(_ROLES)
+            org, domain, _ = rng.choice(_ORGS)
+            affiliation = rng.choice((f"{role}, {org}", org, role, None))
+            email = f"Verified email at {domain}" if rng.random() < 0.7 else ""
+            extra.append((Coauthor(sid, name, affiliation), email))
+        rng.shuffle(extra)
+        return (
+            shown + tuple(c for c, _ in extra),
+            emails + tuple(e for _, e in extra),
+        )
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -820,6 +1032,7 @@ def _identity(seed: int, i: int, scholar_id: str, current_year: int) -> _Identit
         scholar_id=scholar_id,
         name=name,
         short=_short_name(given, middle, surname),
+        full=_full_name(given, middle, surname),
         affiliation_text=text,
         affiliation_html=html,
         email_domain=domain,
@@ -836,9 +1049,29 @@ def _random_name_parts(rng: random.Random) -> tuple[str, str | None, str]:
     return given, middle, rng.choice(_SURNAME)
 
 
-def _random_short(rng: random.Random) -> str:
+def _random_person(rng: random.Random) -> tuple[str, str]:
+    """(short, full) forms of a random author's name (one draw of :func:`_random_name_parts`)."""
     given, middle, surname = _random_name_parts(rng)
-    return _short_name(given, middle, surname)
+    return _short_name(given, middle, surname), _full_name(given, middle, surname)
+
+
+def _author_list(
+    people: Sequence[tuple[str, str]], more: random.Random
+) -> tuple[str, tuple[str, ...]]:
+    """A row's author line and the paper's full author list, from (short, full) names.
+
+    Scholar's row lists the first :data:`AUTHORS_SHOWN` authors, then ``", ..."``. A list of
+    at most six names gets, with probability :data:`LONGER_LIST_SHARE`, more authors after
+    them, drawn from ``more`` (never from the paper's own draws, so nothing else about the
+    paper changes): a fair share of rows is cut, as on real profiles.
+    """
+    names = list(people)
+    if len(names) <= AUTHORS_SHOWN and more.random() < LONGER_LIST_SHARE:
+        low = AUTHORS_SHOWN + 1 - len(names)
+        names += [_random_person(more) for _ in range(more.randint(low, low + 11))]
+    shorts = [short for short, _ in names]
+    line = ", ".join(shorts[:AUTHORS_SHOWN]) + (", ..." if len(shorts) > AUTHORS_SHOWN else "")
+    return line, tuple(full for _, full in names)
 
 
 def _cluster_id(rng: random.Random) -> str:
@@ -909,13 +1142,19 @@ def _special_title(rng: random.Random, kind: str) -> tuple[str, str]:
     return text, escape_html(text)
 
 
-def _venue(rng: random.Random, year: int | None, long: bool = False) -> str:
+def _venue(rng: random.Random, year: int | None, long: bool = False) -> tuple[str, _VenueFacts]:
+    """A venue line as a profile row shows it, and the facts it was written from."""
     r = rng.random()
+    facts: _VenueFacts
     if long:
         conf = rng.choice(_LONG_CONFERENCES)
         vol = rng.randint(1, 30)
         nth = _ordinal(rng.randint(1, 40))
-        text = f"Proceedings of the {nth} {conf} {vol}, {rng.randint(1, 900)}"
+        page = rng.randint(1, 900)
+        text = f"Proceedings of the {nth} {conf} {vol}, {page}"
+        facts = _VenueFacts(
+            "proceedings", f"Proceedings of the {nth} {conf}", str(vol), None, str(page)
+        )
     elif r < 0.5:
         vol, issue = rng.randint(1, 180), rng.randint(1, 12)
         p1 = rng.randint(1, 2000)
@@ -926,21 +1165,27 @@ def _venue(rng: random.Random, year: int | None, long: bool = False) -> str:
         prefix = rng.choice(_JOURNAL_PREFIX)
         fieldname = rng.choice(_JOURNAL_FIELDS)
         text = f"{prefix} {fieldname} {vol} ({issue}), {pages}"
+        facts = _VenueFacts("journal", f"{prefix} {fieldname}", str(vol), str(issue), pages)
     elif r < 0.75:
         p1 = rng.randint(1, 3000)
-        text = f"Proceedings of the {rng.choice(_CONFERENCES)} {year or ''}".rstrip()
-        text += f", {p1}-{p1 + rng.randint(4, 12)}"
+        name = f"Proceedings of the {rng.choice(_CONFERENCES)} {year or ''}".rstrip()
+        pages = f"{p1}-{p1 + rng.randint(4, 12)}"
+        text = f"{name}, {pages}"
+        facts = _VenueFacts("proceedings", name, pages=pages)
     elif r < 0.87:
         yy = (year or 2020) % 100
         text = f"arXiv preprint arXiv:{yy:02d}{rng.randint(1, 12):02d}.{rng.randint(1, 19999):05d}"
+        facts = _VenueFacts("arxiv", text)
     elif r < 0.94:
         text = rng.choice(_ORGS)[0]  # a thesis: Scholar shows the institution
+        facts = _VenueFacts("thesis", text)
     else:
         text = rng.choice(_PUBLISHERS)
+        facts = _VenueFacts("publisher", text)
     if len(text) > 75 or long:
         cut = text[:72].rsplit(" ", 1)[0]
         text = f"{cut}\u00a0…"
-    return text
+    return text, facts
 
 
 def _ordinal(n: int) -> str:
@@ -954,7 +1199,10 @@ def _citations(rng: random.Random, year: int | None, cy: int, scale: float) -> i
     return int(base * scale * min(max(age, 0) + 0.5, 12) / 3)
 
 
-def _own_papers(rng: random.Random, me: _Identity, n: int, cy: int, scale: float) -> list[_Paper]:
+def _own_papers(
+    rng: random.Random, more: random.Random, me: _Identity, n: int, cy: int, scale: float
+) -> list[_Paper]:
+    """A profile's own papers, from its ``rng``; ``more`` draws the authors a row hides."""
     if n <= 0:
         return []
     forced_kinds = [
@@ -1019,12 +1267,18 @@ def _own_papers(rng: random.Random, me: _Identity, n: int, cy: int, scale: float
                 if r < 0.27
                 else "plain"
             )
-        out.append(_own_paper(rng, me, cy, scale, kind, titles))
+        out.append(_own_paper(rng, more, me, cy, scale, kind, titles))
     return out
 
 
 def _own_paper(
-    rng: random.Random, me: _Identity, cy: int, scale: float, kind: str, titles: set[str]
+    rng: random.Random,
+    more: random.Random,
+    me: _Identity,
+    cy: int,
+    scale: float,
+    kind: str,
+    titles: set[str],
 ) -> _Paper:
     title_kind = (
         kind
@@ -1047,16 +1301,14 @@ def _own_paper(
         n_auth = rng.randint(8, 14)
     else:
         n_auth = rng.choice((1, 1, 2, 2, 3, 3, 4, 5, 6))
-    names = [_random_short(rng) for _ in range(n_auth - 1)]
-    names.insert(rng.randint(0, min(2, len(names))), me.short)
-    # Scholar lists six authors, then ", ..."
-    authors = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    people = [_random_person(rng) for _ in range(n_auth - 1)]
+    people.insert(rng.randint(0, min(2, len(people))), (me.short, me.full))
+    authors, full_authors = _author_list(people, more)
 
-    venue: str | None
-    if kind in ("no_venue", "no_year_no_venue"):
-        venue = None
-    else:
-        venue = _venue(rng, year, long=(kind == "long_venue"))
+    venue: str | None = None
+    facts: _VenueFacts | None = None
+    if kind not in ("no_venue", "no_year_no_venue"):
+        venue, facts = _venue(rng, year, long=(kind == "long_venue"))
 
     cites = _citations(rng, year, cy, scale)
     if kind in ("zero_cites", "no_year_zero") or (kind == "plain" and rng.random() < 0.1):
@@ -1078,6 +1330,8 @@ def _own_paper(
         citations=cites,
         cluster_ids=clusters,
         merge_style=merge_style,
+        full_authors=full_authors,
+        venue_facts=facts,
     )
 
 
@@ -1148,6 +1402,284 @@ def _h_index(cites: Iterable[int]) -> int:
         else:
             break
     return h
+
+
+# --------------------------------------------------------------------------- detail pages
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleVersion:
+    """One "Scholar articles" entry of a detail page: a Scholar cluster behind the article.
+
+    ``citations`` is that cluster's own "Cited by" count (a merged article's clusters add up
+    to its total), ``versions`` its "All N versions" count and ``related`` the opaque token of
+    its "Related articles" link.
+    """
+
+    cluster_id: str
+    citations: int
+    versions: int
+    related: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetailMarkup:
+    """How a detail page is written beyond its ground truth (:class:`PublicationDetail`).
+
+    ``title_html`` is escaped (it may hold ``<i>``); ``fulltext_host`` is the "from x.org"
+    of the [PDF]/[HTML] link; ``authors_short`` every author in the row's form, for the
+    meta description and the "Scholar articles" lines; ``source_line`` what follows the
+    authors there ("IEEE access, 2018"); ``click_token`` the ``ei=`` of ``data-clk``.
+    """
+
+    title_html: str
+    fulltext_host: str | None
+    authors_short: tuple[str, ...]
+    source_line: str
+    versions: tuple[ArticleVersion, ...]
+    click_token: str
+
+
+def _short_of(full: str) -> str:
+    """The row form ("JB Ernst") of a detail page's name ("Jason B Ernst")."""
+    words = full.split()
+    if len(words) < 2:
+        return full
+    return words[0][0] + "".join(words[1:-1]) + " " + words[-1]
+
+
+def _token(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(_ID_ALPHABET) for _ in range(n))
+
+
+def _slug(title: str) -> str:
+    words = [_ascii_slug(w) for w in visible_text(title).split()]
+    return "_".join(w for w in words if w != "x")[:60] or "article"
+
+
+def _arxiv_id(facts: _VenueFacts) -> str:
+    return facts.name.rsplit(":", 1)[-1]
+
+
+def _title_url(
+    rng: random.Random, facts: _VenueFacts | None, publisher: str | None, year: int | None
+) -> str:
+    """Where a detail page's title links: the publisher's page of the article, as Scholar has."""
+    y = year or 2020
+    if facts is not None and facts.kind == "arxiv":
+        return f"https://arxiv.org/abs/{_arxiv_id(facts)}"
+    if facts is not None and facts.kind == "thesis":
+        domain = next((d for org, d, _ in _ORGS if org == facts.name), "example.edu")
+        return f"https://{domain}/handle/{rng.randint(1, 99999)}/{rng.randint(1, 99999)}"
+    if facts is not None and facts.kind == "publisher":
+        return f"https://books.google.com/books?hl=en&lr=&id={_token(rng, 12)}"
+    if publisher == "IEEE":
+        return f"https://ieeexplore.ieee.org/abstract/document/{rng.randint(1000000, 9999999)}/"
+    if publisher == "ACM":
+        return (
+            f"https://dl.acm.org/doi/abs/10.1145/{rng.randint(3000000, 3699999)}."
+            f"{rng.randint(3000000, 3699999)}"
+        )
+    if publisher == "Springer":
+        return (
+            f"https://link.springer.com/article/10.1007/s{rng.randint(10000, 13999)}-0"
+            f"{y % 100:02d}-{rng.randint(10000, 99999)}-{rng.randint(0, 9)}"
+        )
+    if publisher == "Elsevier":
+        return (
+            f"https://www.sciencedirect.com/science/article/pii/S{rng.randint(10**15, 10**16 - 1)}"
+        )
+    if publisher == "Wiley":
+        journal = _token(rng, 3).lower()
+        return (
+            f"https://onlinelibrary.wiley.com/doi/abs/10.1002/{journal}.{rng.randint(10000, 99999)}"
+        )
+    if publisher == "Taylor & Francis":
+        return (
+            f"https://www.tandfonline.com/doi/abs/10.1080/{rng.randint(10000000, 19999999)}"
+            f".{y}.{rng.randint(1000000, 9999999)}"
+        )
+    if publisher == "MDPI":
+        return (
+            f"https://www.mdpi.com/{rng.randint(1000, 2999)}-{rng.randint(1000, 9999)}/"
+            f"{rng.randint(1, 15)}/{rng.randint(1, 24)}/{rng.randint(1, 9999)}"
+        )
+    if publisher == "Frontiers Media SA":
+        number = rng.randint(100000, 999999)
+        return f"https://www.frontiersin.org/articles/10.3389/fcomp.{y}.{number}/full"
+    if publisher == "Association for Computational Linguistics":
+        return f"https://aclanthology.org/{y}.acl-long.{rng.randint(1, 900)}/"
+    if publisher == "SAGE Publications":
+        return f"https://journals.sagepub.com/doi/abs/10.1177/{rng.randint(1000000, 9999999)}"
+    return f"https://www.researchgate.net/publication/{rng.randint(100000000, 399999999)}"
+
+
+def _fulltext(
+    rng: random.Random, facts: _VenueFacts | None, title: str, authors: tuple[str, ...]
+) -> tuple[str, str, str] | None:
+    """(url, kind, host label) of the [PDF]/[HTML] link beside the title, for some papers."""
+    if facts is not None and facts.kind == "arxiv":
+        if rng.random() < 0.85:
+            return f"https://arxiv.org/pdf/{_arxiv_id(facts)}", "pdf", "arxiv.org"
+        return None
+    if rng.random() >= 0.3:
+        return None
+    host, pdf_form, html_form = rng.choice(_FULLTEXT_HOSTS)
+    kind = "pdf" if rng.random() < 0.75 else "html"
+    person = "_".join(authors[0].split()) if authors else "Anonymous"
+    url = (pdf_form if kind == "pdf" else html_form).format(
+        n=rng.randint(1000000, 9999999),
+        m=rng.randint(1000000, 9999999),
+        n7=rng.randint(1000000, 9999999),
+        slug=_slug(title),
+        person=_ascii_fold(person),
+        hex=f"{rng.getrandbits(64):016x}",
+        hex2=f"{rng.getrandbits(64):016x}",
+    )
+    return url, kind, host
+
+
+def _ascii_fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return folded.replace("'", "") or "x"
+
+
+def _description(rng: random.Random, title: str) -> str:
+    """A few sentences about the paper (some with ``&`` and ``<``, escaped on the page)."""
+    topic = visible_text(title).split(":")[0].rstrip(" .?")
+    if topic[:1].isupper() and topic[1:2].islower():
+        topic = topic[0].lower() + topic[1:]
+    values = {
+        "topic": topic,
+        "Topic": topic[:1].upper() + topic[1:],
+        "adj": rng.choice(_ADJ),
+        "noun": rng.choice(_NOUN),
+        "k": rng.randint(2, 12),
+        "m": rng.randint(2, 9),
+        "p": rng.randint(3, 60),
+    }
+    sentences = [rng.choice(_DESCRIPTION_OPENERS)]
+    sentences += rng.sample(_DESCRIPTION_BODY, rng.randint(1, 4))
+    sentences.append(rng.choice(_DESCRIPTION_CLOSERS))
+    return " ".join(s.format(**values) for s in sentences if s)
+
+
+def _detail_years(rng: random.Random, citations: int, year: int | None, cy: int) -> dict[int, int]:
+    """A paper's citations per year as its detail page charts them.
+
+    The chart runs from the first year with citations to ``cy``; some years inside have
+    none (no bar, 0 here), and for some papers a few citations have no year, so the bars
+    add up to less than "Cited by N" (as on real pages: 481 of 485).
+    """
+    if citations <= 0:
+        return {}
+    start = min(year if year is not None else cy - rng.randint(2, 12), cy)
+    n = cy - start + 1
+    w = _weights(n, rng.randrange(4))
+    shares = [int(citations * x) for x in w]
+    peak = max(range(n), key=lambda a: w[a])
+    shares[peak] += citations - sum(shares)
+    if citations >= 20 and rng.random() < 0.3:
+        shares[peak] -= min(shares[peak] - 1, rng.randint(1, max(1, citations // 40)))
+    if n >= 4 and rng.random() < 0.35:
+        gap = rng.randint(1, n - 2)
+        shares[gap + 1] += shares[gap]
+        shares[gap] = 0
+    first = next(a for a, s in enumerate(shares) if s)
+    return {start + a: shares[a] for a in range(first, n)}
+
+
+def _versions(rng: random.Random, paper: _Paper) -> tuple[ArticleVersion, ...]:
+    ids = paper.cluster_ids
+    if not ids:
+        return ()
+    counts = [1] * len(ids)
+    for _ in range(paper.citations - len(ids)):
+        counts[0 if rng.random() < 0.7 else rng.randrange(len(ids))] += 1
+    if paper.citations < len(ids):  # a merged row counts at least one citation per cluster
+        counts = [paper.citations] + [0] * (len(ids) - 1)
+    return tuple(
+        ArticleVersion(cid, count, rng.randint(1, 15), _token(rng, 12))
+        for cid, count in zip(ids, counts, strict=True)
+    )
+
+
+def _paper_detail(seed: int, cy: int, paper: _Paper) -> tuple[PublicationDetail, DetailMarkup]:
+    """Ground truth and markup of ``paper``'s detail page, from its own ``random.Random``."""
+    rng = random.Random(f"{seed}:detail:{paper.title}:{paper.year}:{paper.authors}")
+    facts = paper.venue_facts
+    journal = conference = book = source = volume = issue = pages = publisher = None
+    if facts is not None:
+        if facts.kind == "journal":
+            journal, volume, issue, pages = facts.name, facts.volume, facts.issue, facts.pages
+            prefix = next((p for p in _JOURNAL_PUBLISHER if facts.name.startswith(p + " ")), None)
+            publisher = (
+                _JOURNAL_PUBLISHER[prefix]
+                if prefix is not None
+                else rng.choice(_OTHER_JOURNAL_PUBLISHERS)
+            )
+        elif facts.kind == "proceedings":
+            if rng.random() < 0.3:
+                book = facts.name
+            else:
+                conference = facts.name
+            volume, pages = facts.volume, facts.pages
+            publisher = rng.choice(_PROCEEDINGS_PUBLISHERS)
+        elif facts.kind == "arxiv":
+            journal = facts.name
+        elif facts.kind == "thesis":
+            source = facts.name
+        else:
+            publisher = facts.name  # a book: its publisher is all the row shows
+        if facts.kind in ("journal", "proceedings") and rng.random() < 0.1:
+            publisher = None
+    date: str | None = None
+    if paper.year is not None:
+        r = rng.random()
+        if r < 0.55:
+            date = f"{paper.year}/{rng.randint(1, 12)}/{rng.randint(1, 28)}"
+        elif r < 0.75:
+            date = f"{paper.year}/{rng.randint(1, 12)}"
+        else:
+            date = str(paper.year)
+    title_url = _title_url(rng, facts, publisher, paper.year) if rng.random() < 0.9 else None
+    fulltext = _fulltext(rng, facts, paper.title, paper.full_authors)
+    description = _description(rng, paper.title) if rng.random() < 0.92 else None
+    cites_per_year = _detail_years(rng, paper.citations, paper.year, cy)
+    versions = _versions(rng, paper)
+    venue_name = journal or conference or book or source or publisher
+    source_line = ", ".join(x for x in (venue_name, str(paper.year or "")) if x)
+    detail = PublicationDetail(
+        title=visible_text(paper.title),
+        title_url=title_url,
+        authors=paper.full_authors,
+        publication_date=date,
+        year=paper.year,
+        journal=journal,
+        conference=conference,
+        book=book,
+        source=source,
+        volume=volume,
+        issue=issue,
+        pages=pages,
+        publisher=publisher,
+        description=description,
+        citations=paper.citations if paper.citations > 0 else None,
+        cluster_id=paper.cluster_ids[0] if paper.citations > 0 and paper.cluster_ids else None,
+        cites_per_year=cites_per_year,
+        fulltext_url=fulltext[0] if fulltext else None,
+        fulltext_kind=fulltext[1] if fulltext else None,
+        cluster_ids=paper.cluster_ids,
+    )
+    markup = DetailMarkup(
+        title_html=paper.title_html,
+        fulltext_host=fulltext[2] if fulltext else None,
+        authors_short=tuple(_short_of(name) for name in paper.full_authors),
+        source_line=source_line,
+        versions=versions,
+        click_token=_token(rng, 22),
+    )
+    return detail, markup
 
 
 # --------------------------------------------------------------------------- rendering

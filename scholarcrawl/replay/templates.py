@@ -1,4 +1,9 @@
-"""HTML of the replay server: Scholar's 2026 profile page, sign-in page, redirects.
+"""HTML of the replay server: Scholar's 2026 profile page, detail page, co-author list,
+sign-in page, redirects.
+
+Detail pages (:func:`render_detail_html`) follow the real page of 2024 in
+``../shared/scholar-pages/detail``; co-author lists (:func:`render_colleagues_html`) the
+markup public scrapers read, as no real copy is known. Both are described where defined.
 
 The profile page reproduces the markup of real 2026 pages (``hl=en``): the
 same element ids, classes, nesting and attribute forms, with the large inline
@@ -14,6 +19,8 @@ scripts and styles, the follow/co-author/citation dialogs' bodies and the
 * the stats table ``#gsc_rsb_st`` (All / Since <year>), the cites-per-year chart
   (see :func:`_chart`), the co-author sidebar ``#gsc_rsb_co`` (only when there
   are co-authors, like its ``#gsc_prf_t-ath`` tab);
+* a "View all" button ``button#gsc_coauth_opn`` in the co-author sidebar's header when the
+  profile has more co-authors than the 20 it shows (scrapers open the full list then);
 * header ``#gsc_prf_in``, ``.gsc_prf_il`` (affiliation, org link with a raw
   ``&`` in its href as Scholar writes it), ``#gsc_prf_ivh`` ("Verified email at
   ..." and an optional Homepage link), ``#gsc_prf_int`` interests;
@@ -42,13 +49,21 @@ from urllib.parse import quote
 from scholarcrawl.replay.generator import DEFAULT_PAGESIZE, escape_html
 
 if TYPE_CHECKING:
-    from scholarcrawl.replay.generator import GeneratedProfile, PageWindow
-    from scholarcrawl.scholar.model import ProfileHeader, PublicationRow
+    from scholarcrawl.replay.generator import DetailMarkup, GeneratedProfile, PageWindow
+    from scholarcrawl.scholar.model import (
+        Coauthor,
+        ProfileHeader,
+        PublicationDetail,
+        PublicationRow,
+    )
 
 __all__ = [
     "NO_ARTICLES_TEXT",
     "chart_geometry",
+    "detail_chart_geometry",
     "escape",
+    "render_colleagues_html",
+    "render_detail_html",
     "render_google_error",
     "render_moved",
     "render_not_found",
@@ -266,6 +281,15 @@ _STAT_TITLES = (
 )
 
 
+# "View all": only when the sidebar does not show every co-author (scrapers open the full
+# list, view_op=list_colleagues, when they find this button)
+_VIEW_ALL = (
+    '<span class="gsc_rsb_action"><button type="button" id="gsc_coauth_opn" '
+    'class="gs_btnPR gs_in_ib gs_btn_flat gs_btn_lrge gs_btn_lsu"><span class="gs_wr">'
+    '<span class="gs_lbl">View all</span></span></button></span>'
+)
+
+
 def _sidebar(p: GeneratedProfile) -> str:
     h = p.header
     values = (
@@ -295,7 +319,9 @@ def _sidebar(p: GeneratedProfile) -> str:
         out.append(
             '<div class="gsc_rsb_s gsc_prf_pnl" id="gsc_rsb_co" role="region" '
             'aria-labelledby="gsc_prf_t-ath"><h3 class="gsc_rsb_header">'
-            '<span class="gsc_rsb_title">Co-authors</span></h3><ul class="gsc_rsb_a">'
+            '<span class="gsc_rsb_title">Co-authors</span>'
+            + (_VIEW_ALL if p.more_coauthors else "")
+            + '</h3><ul class="gsc_rsb_a">'
         )
         for co, email in zip(h.coauthors, p.coauthor_emails, strict=True):
             cid = co.scholar_id
@@ -492,6 +518,316 @@ def render_profile_html(
         body = f'<tr class="gsc_a_tr"><td class="gsc_a_e" colspan="3">{NO_ARTICLES_TEXT}</td></tr>'
     head = _table_head(profile.scholar_id, profile.xsrf, w.sortby)
     return "".join((top, head, body, _table_tail(w), _FOOTER))
+
+
+# --------------------------------------------------------------------------- detail page
+
+# the article chart of real detail pages: bars 57 px at most, one year every 33 px from the left
+DETAIL_CHART_HEIGHT = 57
+DETAIL_YEAR_STEP = 33
+DETAIL_BAR_LEFT = 5
+_SCHOLAR = "https://scholar.google.com/scholar?oi=bibs&amp;hl=en"
+_LOGIN = (
+    "https://accounts.google.com/Login?hl=en&amp;continue="
+    "https://scholar.google.com/schhp%3Fhl%3Den"
+)
+# The field order of real pages; the value of "Authors" is the full list, comma separated.
+_DETAIL_FIELDS = (
+    ("Publication date", "publication_date"),
+    ("Journal", "journal"),
+    ("Conference", "conference"),
+    ("Book", "book"),
+    ("Source", "source"),
+    ("Volume", "volume"),
+    ("Issue", "issue"),
+    ("Pages", "pages"),
+    ("Publisher", "publisher"),
+)
+
+
+def detail_chart_geometry(
+    cites_per_year: dict[int, int],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int, int]], int]:
+    """Year labels and bars of a detail page's citations chart, as on the real page.
+
+    Returns ``(labels, bars, width)``: labels ``(year, left)`` for every year of the span,
+    bars ``(year, count, left, height, z_index)`` only for years with citations. With ``N``
+    years and ``i`` the year's index from the left: label ``left = 33 * i``, bar
+    ``left = 33 * i + 5``, ``z-index = N - i`` (gaps where a year has no bar),
+    ``height = round(count * 57 / max)`` and ``top = 57 - height``; ``width = 33 * N - 2``.
+    The real page of 2024 (six years, 44..148 citations) is reproduced pixel for pixel.
+    """
+    years = sorted(cites_per_year)
+    top = max(cites_per_year.values(), default=0)
+    if not years or top <= 0:
+        return [], [], 0
+    n = len(years)
+    labels = [(year, DETAIL_YEAR_STEP * i) for i, year in enumerate(years)]
+    bars = []
+    for i, year in enumerate(years):
+        count = cites_per_year[year]
+        if count > 0:
+            height = (2 * count * DETAIL_CHART_HEIGHT + top) // (2 * top)  # rounded half up
+            bars.append((year, count, DETAIL_YEAR_STEP * i + DETAIL_BAR_LEFT, height, n - i))
+    return labels, bars, DETAIL_YEAR_STEP * n - 2
+
+
+def _detail_chart(detail: PublicationDetail, cites: str) -> str:
+    labels, bars, width = detail_chart_geometry(detail.cites_per_year)
+    if not labels:
+        return ""
+    parts = [
+        f'<div id="gsc_oci_graph_wrapper"><div id="gsc_oci_graph" style="width:{width}px;">'
+        '<div id="gsc_oci_graph_x"></div><div id="gsc_oci_graph_bars">'
+    ]
+    parts += [f'<span class="gsc_oci_g_t" style="left:{left}px">{y}</span>' for y, left in labels]
+    parts += [
+        f'<a href="{_SCHOLAR}&amp;cites={cites}&amp;as_sdt=5&amp;as_ylo={y}&amp;as_yhi={y}" '
+        f'class="gsc_oci_g_a" style="left:{left}px;height:{h}px;'
+        f'top:{DETAIL_CHART_HEIGHT - h}px;z-index:{z}"><span class="gsc_oci_g_al">{c}</span></a>'
+        for y, c, left, h, z in bars
+    ]
+    parts.append("</div></div></div>")
+    return "".join(parts)
+
+
+def _field(label: str, value_html: str, value_id: str | None = None) -> str:
+    vid = f' id="{value_id}"' if value_id else ""
+    return (
+        f'<div class="gs_scl"><div class="gsc_oci_field">{label}</div>'
+        f'<div class="gsc_oci_value"{vid}>{value_html}</div></div>'
+    )
+
+
+def _versions_html(mk: DetailMarkup) -> str:
+    authors = escape(", ".join(mk.authors_short))
+    line = f"{authors}\u00a0- {escape(mk.source_line)}" if mk.source_line else authors
+    out = []
+    for v in mk.versions:
+        links = []
+        if v.citations:
+            links.append(
+                f'<a class="gsc_oms_link" href="{_SCHOLAR}&amp;cites={v.cluster_id}&amp;as_sdt=5">'
+                f"Cited by {v.citations}</a>"
+            )
+        links.append(
+            f'<a class="gsc_oms_link" href="{_SCHOLAR}&amp;q=related:{v.related}:'
+            'scholar.google.com/">Related articles</a>'
+        )
+        if v.versions > 1:
+            links.append(
+                f'<a class="gsc_oms_link" href="{_SCHOLAR}&amp;cluster={v.cluster_id}">'
+                f"All {v.versions} versions</a>"
+            )
+        out.append(
+            '<div class="gsc_oci_merged_snippet"><div><a href="/scholar?oi=bibs&amp;cluster='
+            f'{v.cluster_id}&amp;btnI=1&amp;hl=en">{mk.title_html}</a></div><div>{line}</div>'
+            f"<div>{' '.join(links)}</div></div>"
+        )
+    return "".join(out)
+
+
+def _detail_table(detail: PublicationDetail, mk: DetailMarkup) -> str:
+    rows = []
+    if detail.authors:
+        rows.append(_field("Authors", escape(", ".join(detail.authors))))
+    for label, name in _DETAIL_FIELDS:
+        value = getattr(detail, name)
+        if value:
+            rows.append(_field(label, escape(value)))
+    if detail.description:
+        rows.append(
+            _field(
+                "Description",
+                f'<div class="gsh_small">{escape(detail.description)}</div>',
+                "gsc_oci_descr",
+            )
+        )
+    if detail.citations:
+        cites = ",".join(v.cluster_id for v in mk.versions) or (detail.cluster_id or "")
+        rows.append(
+            _field(
+                "Total citations",
+                f'<div style="margin-bottom:1em"><a href="{_SCHOLAR}&amp;cites={cites}'
+                f'&amp;as_sdt=5">Cited by {detail.citations}</a></div>'
+                + _detail_chart(detail, cites),
+            )
+        )
+    if mk.versions:
+        rows.append(_field("Scholar articles", _versions_html(mk)))
+    return '<div id="gsc_oci_table">' + "".join(rows) + "</div>"
+
+
+def _detail_title(detail: PublicationDetail, mk: DetailMarkup) -> str:
+    clk = f"hl=en&amp;sa=T&amp;ei={mk.click_token}"
+    gg = ""
+    if detail.fulltext_url:
+        kind = "[PDF]" if detail.fulltext_kind == "pdf" else "[HTML]"
+        gg = (
+            '<div id="gsc_oci_title_gg"><div class="gsc_oci_title_ggi">'
+            f'<a href="{escape(detail.fulltext_url)}" data-clk="{clk}">'
+            f"<span class='gsc_vcd_title_ggt'>{kind}</span> from {escape(mk.fulltext_host or '')}"
+            "</a></div></div>"
+        )
+    if detail.title_url:
+        title = (
+            f'<a class="gsc_oci_title_link" href="{escape(detail.title_url)}" '
+            f'data-clk="{clk}">{mk.title_html}</a>'
+        )
+    else:
+        title = mk.title_html
+    return f'<div id="gsc_oci_title_wrapper">{gg}<div id="gsc_oci_title">{title}</div></div>'
+
+
+def _meta_description(detail: PublicationDetail, mk: DetailMarkup) -> str:
+    text = ", ".join((*mk.authors_short, mk.source_line) if mk.source_line else mk.authors_short)
+    if detail.citations:
+        text += f" - Cited by {detail.citations}"
+    return escape(text)
+
+
+def _page_head(title: str, description: str, og_title: str) -> str:
+    return (
+        f"<!doctype html><html><head><title>{title}</title>"
+        '<meta http-equiv="Content-Type" content="text/html;charset=UTF-8">'
+        '<meta http-equiv="X-UA-Compatible" content="IE=Edge">'
+        '<meta name="referrer" content="always">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1,minimum-scale=1,'
+        'maximum-scale=2"><meta name="format-detection" content="telephone=no">'
+        '<link rel="shortcut icon" href="/favicon.ico">'
+        f'<meta name="description" content="{description}">'
+        f'<meta property="og:description" content="{description}">'
+        f'<meta property="og:title" content="{og_title}">'
+        '<meta property="og:image" content=""><meta property="og:type" content="website">'
+        '<meta name="twitter:card" content="summary"></head>'
+    )
+
+
+def _page_top(sid: str, heading: str) -> str:
+    """``#gs_top`` up to the main column of a page below a profile (detail, co-authors)."""
+    works = f"/citations?view_op=list_works&amp;hl=en&amp;hl=en&amp;user={sid}"
+    return (
+        '<body><div id="gs_top" onclick="">'
+        '<div id="gs_md_ldg" style="display:none">Loading...</div>'
+        f'<div id="gs_md_err" style="display:none">{_ERR_TEXT}</div><div id="gs_md_s"></div>'
+        '<div data-h="800" class="gs_md_wnw gs_md_ds gs_md_wmw">'
+        + _dialog_head("gs_md_cita-d", "")
+        + '<div id="gs_md_cita-l" aria-live="assertive"></div></div></div></div>'
+        f'<div id="gs_hdr" role="banner"><a href="{works}" id="gs_hdr_bck" role="button" '
+        'class="gs_btnALT gs_in_ib gs_btn_lrge"><span class="gs_ico"></span>'
+        '<span class="gs_ia_notf"></span><span class="gs_lbl"></span></a>'
+        f'<div id="gs_hdr_md"><h1 dir="ltr">{heading}</h1></div>'
+        f'<div id="gs_hdr_act"><a id="gs_hdr_act_s" href="{_LOGIN}">Sign in</a></div></div>'
+        '<form action="" method="post" id="gs_alrt"><span id="gs_alrt_m"></span>'
+        '<span id="gs_alrt_h"></span><a id="gs_alrt_l" href="javascript:void(0)" '
+        'class="gs_fm_s" data-fm="gs_alrt"></a></form>'
+    )
+
+
+def _owner_sidebar(p: GeneratedProfile) -> str:
+    """The left column of a detail page: the profile's owner, photo and name."""
+    sid, name = p.scholar_id, escape(p.header.name)
+    photo = f"https://scholar.googleusercontent.com/citations?view_op=small_photo&amp;user={sid}"
+    photo += f"&amp;citpid={p.citpid}"
+    big = photo.replace("small_photo", "view_photo")
+    return (
+        '<div id="gs_bdy"><div id="gs_bdy_sb" role="navigation"><div id="gs_bdy_sb_in">'
+        f'<div id="gsc_sb_ui" class="gs_bdy_sb_sec"><a href="/citations?user={sid}&amp;hl=en" '
+        f'class="gs_ibl"><span class="gs_rimg gs_pp_sm"><img alt="{name}" sizes="42px" '
+        f'src="{photo}" srcset="{photo} 42w,{big} 96w" width="42" height="56"></span></a>'
+        f'<div><a href="/citations?user={sid}&amp;hl=en">{name}</a></div></div></div></div>'
+    )
+
+
+def render_detail_html(profile: GeneratedProfile, key: str) -> str:
+    """The detail page (``view_op=view_citation``) of the profile's row ``key`` (``USER:KEY``).
+
+    Follows the real page of 2024 (``#gsc_oci_*`` markup): ``<title>View article</title>``,
+    the meta description "W Cai, Z Wang, ..., IEEE access, 2018 - Cited by 485", the owner in
+    the left column (``#gsc_sb_ui``), ``#gsc_vcpb`` with its edit link and the form holding
+    ``s=KEY``, the [PDF]/[HTML] box ``#gsc_oci_title_gg`` (only with a full-text link), the
+    title ``#gsc_oci_title`` (a ``a.gsc_oci_title_link`` when linked, bare text otherwise),
+    then ``#gsc_oci_table``: one ``div.gs_scl`` per field with ``.gsc_oci_field`` and
+    ``.gsc_oci_value`` (Authors, Publication date, Journal | Conference | Book | Source,
+    Volume, Issue, Pages, Publisher, Description in ``#gsc_oci_descr > div.gsh_small``,
+    Total citations with its "Cited by N" ``cites=`` link and chart, Scholar articles with a
+    ``div.gsc_oci_merged_snippet`` per cluster). A field without a value has no row; a paper
+    without citations has neither "Total citations" nor a chart. Raises ``KeyError`` for a
+    key that is not the profile's.
+    """
+    detail, mk = profile.detail(key), profile.detail_markup(key)
+    if detail is None or mk is None:
+        raise KeyError(key)
+    sid = profile.scholar_id
+    edit = (
+        f"/citations?view_op=edit_citation&amp;hl=en&amp;user={sid}&amp;citation_for_view={key}"
+        f"&amp;citation_for_view={key}&amp;back_view_op=view_citation"
+    )
+    works = f"/citations?view_op=list_works&amp;hl=en&amp;hl=en&amp;user={sid}"
+    return "".join(
+        (
+            _page_head("View article", _meta_description(detail, mk), escape(detail.title)),
+            _page_top(sid, "View article"),
+            _owner_sidebar(profile),
+            f'<div id="gs_bdy_ccl" role="main"><div id="gsc_vcpb" data-edit-link="{edit}">'
+            '<form method="post" id="gsc_vcpb_btns" '
+            'action="/citations?view_op=view_citation&amp;hl=en">'
+            f'<input type="hidden" name="xsrf" value="{profile.xsrf}">'
+            f'<input type="hidden" name="s" value="{key}">'
+            f'<input type="hidden" name="continue" value="{works}"></form>',
+            _detail_title(detail, mk),
+            _detail_table(detail, mk),
+            "</div></div></div>",
+            _FOOTER,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- co-author list
+
+
+def _colleague(co: Coauthor, email: str) -> str:
+    photo = "/citations/images/avatar_scholar_56.png"
+    cid, name = co.scholar_id, escape(co.name)
+    link = f"/citations?user={cid}&amp;hl=en"
+    return (
+        f'<div class="gsc_ucoar gs_scl" id="gsc_ucoar-{cid}"><div class="gs_ai gs_scl">'
+        f'<a href="{link}" class="gs_ai_pho"><span class="gs_rimg gs_pp_sm">'
+        f'<img alt="{name}" sizes="56px" src="{photo}" width="56" height="56"></span></a>'
+        f'<div class="gs_ai_t gs_ai_pss"><h3 class="gs_ai_name"><a href="{link}">{name}</a></h3>'
+        f'<div class="gs_ai_aff">{escape(co.affiliation or "")}</div>'
+        f'<div class="gs_ai_eml">{escape(email)}</div></div></div></div>'
+    )
+
+
+def render_colleagues_html(profile: GeneratedProfile) -> str:
+    """The full co-author list (``view_op=list_colleagues``) of ``profile``.
+
+    No real copy of this page is known: the list's markup is what public scrapers read
+    (scholarly's ``_get_coauthors_long``, Selenium scrapers of the "View all" dialog):
+    ``div#gsc_codb_content`` holding, per co-author and in the sidebar's order,
+    ``div.gsc_ucoar.gs_scl#gsc_ucoar-ID > div.gs_ai.gs_scl`` with ``a.gs_ai_pho`` (photo,
+    ``img alt`` = name) and ``div.gs_ai_t.gs_ai_pss`` holding ``h3.gs_ai_name > a``
+    (``/citations?user=ID&hl=en``), ``div.gs_ai_aff`` and ``div.gs_ai_eml`` ("Verified email
+    at x.org", empty when none); the card markup of Scholar's author search. The frame
+    around it (title "NAME - Co-authors", the header of a page below a profile) is
+    plausible, not observed. No co-authors: an empty ``#gsc_codb_content``.
+    """
+    entries = [
+        _colleague(co, email)
+        for co, email in zip(profile.all_coauthors, profile.all_coauthor_emails, strict=True)
+    ]
+    name = escape(profile.header.name)
+    return "".join(
+        (
+            _page_head(f"{name} - Co-authors", f"Co-authors of {name}", name),
+            _page_top(profile.scholar_id, "Co-authors"),
+            '<div id="gs_bdy"><div id="gs_bdy_sb" role="navigation"><div id="gs_bdy_sb_in">'
+            '</div></div><div id="gs_bdy_ccl" role="main"><div id="gsc_codb">'
+            f'<div id="gsc_codb_content">{"".join(entries)}</div></div></div></div>',
+            _FOOTER,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- other pages

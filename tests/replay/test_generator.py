@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from scholarcrawl.replay.generator import (
     render_profile_page,
 )
 from scholarcrawl.replay.templates import NO_ARTICLES_TEXT, chart_geometry, escape
+from scholarcrawl.scholar.model import PublicationDetail
 from scholarcrawl.scholar.parser import parse_profile_page
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -435,3 +438,187 @@ def _timed(fn: object) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+# ------------------------------------------------------------------ full author lists
+
+
+def _shorts(names: tuple[str, ...]) -> list[str]:
+    """The row form of detail-page names: "Jason B Ernst" -> "JB Ernst"."""
+    out = []
+    for name in names:
+        words = name.split()
+        out.append(words[0][0] + "".join(words[1:-1]) + " " + words[-1])
+    return out
+
+
+def test_row_author_lines_are_the_full_lists_as_scholar_cuts_them() -> None:
+    corpus = Corpus(CorpusSpec.uniform(3, 300, seed=17))
+    rows = cut = 0
+    for profile in (corpus.profile_at(i) for i in range(3)):
+        for row in profile.publications:
+            detail = profile.detail(row.scholar_pub_key or "")
+            assert detail is not None and detail.authors
+            shorts = _shorts(detail.authors)
+            if len(shorts) > 6:
+                assert row.authors == ", ".join(shorts[:6]) + ", ..."
+                cut += 1
+            else:
+                assert row.authors == ", ".join(shorts)
+            rows += 1
+    # a fair share of rows is cut, as on real profiles with long author lists
+    assert 0.15 <= cut / rows <= 0.30, cut / rows
+
+
+def test_the_owner_is_named_in_full_on_every_detail_page(demo: Corpus) -> None:
+    for i in range(3):
+        profile = demo.profile_at(i)
+        given, middle, surname = demo.owner_name_parts(i)
+        full = f"{given} {middle} {surname}" if middle else f"{given} {surname}"
+        short = f"{given[0]}{middle or ''} {surname}"
+        for row in profile.publications:
+            detail = profile.detail(row.scholar_pub_key or "")
+            assert detail is not None
+            assert full in detail.authors, (row.title, detail.authors)
+            assert short in (row.authors or "").split(", ")
+
+
+def test_cut_rows_keep_everything_but_their_author_line() -> None:
+    """The authors a row hides are drawn apart from the paper's own draws: making a list
+    longer changes the row's author line and nothing else. Pinned: every row of this
+    profile but its authors hashes as it did before full author lists existed."""
+    spec = CorpusSpec(seed=11, sizes=(250, 40, 12), shared_per_pair=1)
+    rows = Corpus(spec).profile_at(0).publications
+    canonical = "\n".join(
+        f"{r.position}|{r.title}|{r.venue}|{r.year}|{r.citations}|{','.join(r.cluster_ids)}"
+        f"|{r.scholar_pub_key}"
+        for r in rows
+    )
+    assert hashlib.sha256(canonical.encode()).hexdigest() == (
+        "ee1e876806f0273b9c1470237c76749dca517ad45849428d638eb367f6013161"
+    )
+    cut = [r for r in rows if (r.authors or "").endswith(", ...")]
+    assert len(cut) > 30
+    assert all(len((r.authors or "").split(", ")) == 7 for r in cut)
+
+
+# ------------------------------------------------------------------ detail ground truth
+
+
+def _venue_line(d: PublicationDetail) -> str | None:
+    """The venue line a row writes from a detail's fields (before Scholar cuts it)."""
+    if d.journal and d.issue:
+        return f"{d.journal} {d.volume} ({d.issue}), {d.pages}"
+    name = d.journal or d.conference or d.book or d.source
+    if name and d.volume:
+        return f"{name} {d.volume}, {d.pages}"
+    if name and d.pages:
+        return f"{name}, {d.pages}"
+    return name or d.publisher
+
+
+def test_detail_agrees_with_its_row(demo: Corpus) -> None:
+    cy = DEMO_SPEC.current_year
+    for profile in (demo.profile_at(i) for i in range(3)):
+        for row in profile.publications:
+            d = profile.detail(row.scholar_pub_key or "")
+            assert d is not None
+            assert d.title == row.title and d.year == row.year
+            assert d.scholar_pub_key == row.scholar_pub_key
+            assert d.cluster_ids == row.cluster_ids
+            if row.citations:
+                assert d.citations == row.citations and d.cluster_id == row.cluster_ids[0]
+                years = sorted(d.cites_per_year)
+                assert years == list(range(years[0], cy + 1))
+                assert d.cites_per_year[years[0]] > 0
+                assert sum(d.cites_per_year.values()) <= row.citations
+            else:
+                assert (d.citations, d.cluster_id, d.cites_per_year) == (None, None, {})
+            if row.year is None:
+                assert d.publication_date is None
+            else:
+                assert re.fullmatch(
+                    rf"{row.year}(/([1-9]|1[0-2])(/([1-9]|[12]\d))?)?", str(d.publication_date)
+                )
+            kinds = [k for k in ("journal", "conference", "book", "source") if getattr(d, k)]
+            assert len(kinds) <= 1
+            line = _venue_line(d)
+            if row.venue is None:
+                assert line is None and d.publisher is None
+            elif row.venue.endswith(" …"):  # Scholar cut the line; the detail has it whole
+                assert line is not None and line.startswith(row.venue[:-2])
+            else:
+                assert line == row.venue, (line, row.venue)
+            assert d.fulltext_kind in (None, "pdf", "html")
+            assert (d.fulltext_url is None) == (d.fulltext_kind is None)
+
+
+def test_details_vary_like_real_ones(big: GeneratedProfile) -> None:
+    details = [big.detail(r.scholar_pub_key or "") for r in big.publications]
+    assert all(d is not None for d in details)
+    ds = [d for d in details if d is not None]
+    dates = {len((d.publication_date or "").split("/")) for d in ds if d.publication_date}
+    assert dates == {1, 2, 3}
+    for name in ("journal", "conference", "book", "source", "issue", "volume", "publisher"):
+        assert any(getattr(d, name) for d in ds), name
+    assert any(d.publisher and not (d.journal or d.conference or d.book or d.source) for d in ds)
+    assert {d.fulltext_kind for d in ds} == {None, "pdf", "html"}
+    assert any(d.title_url is None for d in ds) and any(d.description is None for d in ds)
+    assert any(d.description and "&" in d.description and "<" in d.description for d in ds)
+    # some bars add up to less than "Cited by N"; some years inside the span have no bar
+    assert any(d.citations and sum(d.cites_per_year.values()) < d.citations for d in ds)
+    assert any(0 in list(d.cites_per_year.values())[:-1] for d in ds)
+    assert any(len(d.cluster_ids) > 1 for d in ds)
+    assert {a for d in ds for a in d.authors if re.search(r" [A-Z] ", a)}  # middle initials
+
+
+def test_a_shared_paper_has_one_detail(demo: Corpus) -> None:
+    for k in range(2):
+        left, right = demo.profile_at(k), demo.profile_at(k + 1)
+        for cid in demo.shared_cluster_ids(k):
+            (a,) = [r for r in left.publications if cid in r.cluster_ids]
+            (b,) = [r for r in right.publications if cid in r.cluster_ids]
+            da = left.detail(a.scholar_pub_key or "")
+            db = right.detail(b.scholar_pub_key or "")
+            assert da is not None and db is not None
+            assert replace(da, scholar_pub_key=None) == replace(db, scholar_pub_key=None)
+
+
+def test_details_are_deterministic_and_unknown_keys_have_none(demo: Corpus) -> None:
+    fresh = Corpus(DEMO_SPEC).profile_at(1)
+    kept = demo.profile_at(1)
+    for row in fresh.publications:
+        key = row.scholar_pub_key or ""
+        assert fresh.detail(key) == kept.detail(key)
+        assert fresh.detail_markup(key) == kept.detail_markup(key)
+    other = demo.profile_at(0).publications[0].scholar_pub_key or ""
+    assert kept.detail(other) is None and kept.detail_markup(other) is None
+    assert kept.detail(f"{kept.scholar_id}:nope") is None
+
+
+# ------------------------------------------------------------------ full co-author lists
+
+
+def test_some_profiles_have_more_than_twenty_coauthors() -> None:
+    corpus = Corpus(CorpusSpec.uniform(30, 3, seed=8))
+    profiles = [corpus.profile_at(i) for i in range(30)]
+    longer = [p for p in profiles if p.more_coauthors]
+    assert profiles[0] in longer and len(longer) >= 2
+    for p in profiles:
+        ids = [c.scholar_id for c in p.all_coauthors]
+        assert len(ids) == len(set(ids)) and p.scholar_id not in ids
+        assert p.all_coauthors[:20] == p.header.coauthors
+        assert len(p.all_coauthor_emails) == len(p.all_coauthors)
+        assert p.more_coauthors == (len(p.all_coauthors) > 20)
+        assert [replace(c, email_domain=None) for c in p.colleagues] == list(p.all_coauthors)
+        for co in p.all_coauthors:
+            j = corpus.index_of(co.scholar_id)
+            if j is not None:  # a corpus profile: its real id, name and affiliation
+                other = corpus.profile_at(j).header
+                assert (co.name, co.affiliation) == (other.name, other.affiliation)
+    # the full lists reach corpus profiles the sidebars do not show
+    beyond = {c.scholar_id for p in longer for c in p.all_coauthors[20:]} & set(corpus.ids)
+    assert beyond
+    emails = [c.email_domain for p in longer for c in p.colleagues]
+    assert None in emails and any(e and "." in e for e in emails)
+    assert any(c.affiliation is None for p in longer for c in p.all_coauthors)
