@@ -5,13 +5,22 @@ Routes:
 * ``GET /robots.txt``: Scholar's robots.txt (:data:`~.robots.ROBOTS_TXT`);
 * ``GET /citations?user=ID&hl=en[&pagesize=N][&cstart=N][&sortby=pubdate|title]``:
   the profile page (``pagesize`` 20 by default, capped at 100), rendered by
-  :func:`~.templates.render_profile_html`. Other ``view_op`` values than
-  ``list_works`` answer 404 for now;
-* unknown or missing ``user``: 302 to :data:`SIGNIN_PATH` (``/accounts/ServiceLogin``)
-  on this same server, never an external host, with the query of Scholar's
-  redirect to Google's sign-in (``?hl=en&continue=<this URL>&service=citations``);
-  it serves a sign-in page titled "Google Scholar Citations", without any
-  profile markup. The ``hl`` parameter is accepted but pages are always English;
+  :func:`~.templates.render_profile_html`;
+* ``GET /citations?view_op=view_citation&user=ID&citation_for_view=ID:KEY``: the
+  publication's detail page (:func:`~.templates.render_detail_html`; ``user=`` may be left
+  out, the key names its owner). A key the profile does not hold answers 404 with Google's
+  not-found page (:meth:`ReplayServer.missing_article`: what Scholar does there is not
+  observed, this is the safe assumption);
+* ``GET /citations?view_op=list_colleagues&user=ID[&json=]``: the full co-author list
+  (:func:`~.templates.render_colleagues_html`; ``json=``, which the profile page's own
+  script adds, is accepted and changes nothing). Other ``view_op`` values answer 404;
+* unknown or missing ``user`` (for every page kind): 302 to :data:`SIGNIN_PATH`
+  (``/accounts/ServiceLogin``) on this same server, never an external host, with the
+  query of Scholar's redirect to Google's sign-in (``?hl=en&continue=<this
+  URL>&service=citations``); it serves a sign-in page titled "Google Scholar Citations",
+  without any profile markup. The ``hl`` parameter is accepted but pages are always
+  English. The request log records the id of every page kind (``user=``, else the owner
+  in ``citation_for_view``);
 * ``GET /sorry/index?continue=URL&q=TOKEN``: Google's reCAPTCHA interstitial
   (:func:`~.templates.render_sorry_page`) with status 429, as Google serves it;
   the ``sorry_redirect`` fault sends crawlers here;
@@ -63,6 +72,8 @@ from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.oa import OaCatalogue, is_oa_path
 from scholarcrawl.replay.robots import ROBOTS_TXT
 from scholarcrawl.replay.templates import (
+    render_colleagues_html,
+    render_detail_html,
     render_moved,
     render_not_found,
     render_profile_html,
@@ -71,6 +82,7 @@ from scholarcrawl.replay.templates import (
 )
 
 __all__ = [
+    "PAGE_KINDS",
     "SIGNIN_PATH",
     "SORRY_PATH",
     "FaultHook",
@@ -78,6 +90,7 @@ __all__ = [
     "ReplayResponse",
     "ReplayServer",
     "RequestRecord",
+    "request_scholar_id",
     "serve",
 ]
 
@@ -139,12 +152,43 @@ class ReplayRequest:
         values = self.query.get(name)
         return values[0] if values else None
 
+    @property
+    def page_kind(self) -> str:
+        """Which Scholar page a ``/citations`` request asks for (:data:`PAGE_KINDS`).
+
+        ``profile`` (no ``view_op``, or ``list_works``), ``detail`` (``view_citation``),
+        ``colleagues`` (``list_colleagues``); ``other`` for any other path or ``view_op``.
+        """
+        if self.path != "/citations":
+            return "other"
+        return _VIEW_OPS.get(self.param("view_op") or "", "other")
+
     def route(self) -> ReplayResponse:
         """The answer the server gives without faults."""
         return self.server.route(self)
 
 
 FaultHook = Callable[[ReplayRequest], "ReplayResponse | None"]
+
+#: The page kinds of :attr:`ReplayRequest.page_kind`.
+PAGE_KINDS = ("profile", "detail", "colleagues", "other")
+_VIEW_OPS = {
+    "": "profile",
+    "list_works": "profile",
+    "view_citation": "detail",
+    "list_colleagues": "colleagues",
+}
+
+
+def request_scholar_id(query: dict[str, list[str]]) -> str | None:
+    """The scholar id a request is about: its ``user=``, else the owner part of its
+    ``citation_for_view=USER:KEY`` (a detail link without ``user=``)."""
+    user = query.get("user", [None])[0]
+    if user:
+        return user
+    key = query.get("citation_for_view", [""])[0]
+    owner, colon, _ = key.partition(":")
+    return owner if colon and owner else None
 
 
 def _int_param(value: str | None) -> int | None:
@@ -182,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(owner.control(method, parts.path), method)
             return
         query = parse_qs(parts.query, keep_blank_values=True)
-        user = query.get("user", [None])[0]
+        user = request_scholar_id(query)
         request = ReplayRequest(
             method=method,
             path=parts.path,
@@ -419,12 +463,19 @@ class ReplayServer:
         return ReplayResponse.html(404, render_not_found(request.path))
 
     def _citations(self, request: ReplayRequest) -> ReplayResponse:
-        view_op = request.param("view_op")
-        if view_op not in (None, "", "list_works"):
+        kind = request.page_kind
+        if kind == "other":
             return ReplayResponse.html(404, render_not_found(request.path))
         profile = self.corpus.profile(request.scholar_id) if request.scholar_id else None
         if profile is None:
             return self.signin_redirect(request)
+        if kind == "detail":
+            key = request.param("citation_for_view") or ""
+            if profile.detail(key) is None:
+                return self.missing_article(request)
+            return ReplayResponse.html(200, render_detail_html(profile, key))
+        if kind == "colleagues":
+            return ReplayResponse.html(200, render_colleagues_html(profile))
         page = render_profile_html(
             profile,
             _int_param(request.param("cstart")),
@@ -432,6 +483,14 @@ class ReplayServer:
             request.param("sortby"),
         )
         return ReplayResponse.html(200, page)
+
+    def missing_article(self, request: ReplayRequest) -> ReplayResponse:
+        """The answer to a detail request for an article the profile does not hold: 404.
+
+        What Scholar answers there is not observed; Google's 404 page, as for any missing
+        URL, is the assumption (a crawler must not read it as an article, nor as a block).
+        """
+        return ReplayResponse.html(404, render_not_found(request.path))
 
     def sorry_page(
         self, request: ReplayRequest, url: str, status: int, q: str | None = None

@@ -244,3 +244,91 @@ def test_serve_subprocess_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# ------------------------------------------------------------------ detail and co-author pages
+
+
+def test_detail_page_route(server: ReplayServer, corpus: Corpus) -> None:
+    uid = corpus.ids[0]
+    profile = corpus.profile(uid)
+    assert profile is not None
+    row = profile.publications[3]
+    key = row.scholar_pub_key or ""
+    detail = profile.detail(key)
+    assert detail is not None
+    # as a profile row links it, and with user= first (what robots.txt allows)
+    for target in (
+        f"/citations?view_op=view_citation&hl=en&user={uid}&citation_for_view={key}",
+        f"/citations?user={uid}&hl=en&view_op=view_citation&citation_for_view={key}",
+        f"/citations?view_op=view_citation&hl=en&citation_for_view={key}",  # no user=
+    ):
+        response = _get(server, target)
+        assert response.status_code == 200, target
+        assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
+        sel = Selector(text=response.text)
+        assert visible_text(sel.css("#gsc_oci_title").xpath("string()").get() or "") == row.title
+        assert sel.css("form#gsc_vcpb_btns input[name=s]").attrib["value"] == key
+    records = server.requests
+    assert [r.scholar_id for r in records] == [uid] * 3
+    assert [r.status for r in records] == [200] * 3
+
+
+def test_missing_article_is_a_404_and_unknown_user_signs_in(
+    server: ReplayServer, corpus: Corpus
+) -> None:
+    first, second = corpus.ids[0], corpus.ids[1]
+    other = corpus.profile(second)
+    assert other is not None
+    foreign = other.publications[0].scholar_pub_key or ""
+    for target in (
+        f"/citations?view_op=view_citation&hl=en&user={first}&citation_for_view={first}:nope",
+        f"/citations?view_op=view_citation&hl=en&user={first}&citation_for_view={foreign}",
+        f"/citations?view_op=view_citation&hl=en&user={first}",
+    ):
+        response = _get(server, target)
+        assert response.status_code == 404, target
+        assert "Error 404 (Not Found)" in response.text
+        assert not Selector(text=response.text).css("[id^=gsc_]")
+    for target in (
+        "/citations?view_op=view_citation&hl=en&user=AAAAAAAAAAAA"
+        "&citation_for_view=AAAAAAAAAAAA:u5HHmVD_uO8C",
+        "/citations?view_op=view_citation&hl=en",
+        "/citations?view_op=list_colleagues&hl=en&user=AAAAAAAAAAAA",
+    ):
+        response = _get(server, target, allow_redirects=False)
+        assert response.status_code == 302, target
+        assert urlsplit(response.headers["Location"]).path == SIGNIN_PATH
+    assert _get(server, f"/citations?view_op=list_mandates&user={first}").status_code == 404
+
+
+def test_colleagues_route(server: ReplayServer, corpus: Corpus) -> None:
+    uid = corpus.ids[0]
+    profile = corpus.profile(uid)
+    assert profile is not None
+    plain = _get(server, f"/citations?view_op=list_colleagues&hl=en&user={uid}")
+    as_script = _get(server, f"/citations?view_op=list_colleagues&hl=en&json=&user={uid}")
+    assert plain.status_code == as_script.status_code == 200
+    assert plain.text == as_script.text
+    names = Selector(text=plain.text).css("#gsc_codb_content h3.gs_ai_name a::text").getall()
+    assert names == [c.name for c in profile.all_coauthors]
+    assert [r.scholar_id for r in server.requests] == [uid, uid]
+
+
+def test_robots_txt_allows_detail_and_colleague_pages_with_user_first(
+    server: ReplayServer, corpus: Corpus
+) -> None:
+    rp = Protego.parse(ROBOTS_TXT)
+    base, uid = server.base_url, corpus.ids[0]
+    key = f"{uid}:u5HHmVD_uO8C"
+    allowed = [
+        f"{base}/citations?user={uid}&hl=en&view_op=view_citation&citation_for_view={key}",
+        f"{base}/citations?user={uid}&hl=en&view_op=list_colleagues",
+    ]
+    disallowed = [  # the order of Scholar's own links
+        f"{base}/citations?view_op=view_citation&hl=en&user={uid}&citation_for_view={key}",
+        f"{base}/citations?view_op=list_colleagues&hl=en&user={uid}",
+        f"{base}/citations?user={uid}&hl=en&cstart=100&view_op=view_citation",
+    ]
+    assert all(rp.can_fetch(url, "scholarcrawl") for url in allowed)
+    assert not any(rp.can_fetch(url, "scholarcrawl") for url in disallowed)
