@@ -32,7 +32,17 @@ Kinds, with the reason :func:`scholarcrawl.scholar.blocks.classify` gives:
                     ``layout_unrecognised``]. Non-200 answers pass unchanged.
 ``captcha_inline``  a 200 Scholar page holding Scholar's own ``#gs_captcha_ccl``
                     CAPTCHA block [``blocked_captcha``]
+``404``             Google's 404 page, as the server answers a detail request for an
+                    article the profile does not hold (a vanished article)
+``layout_changed``  the normal page, status 200, with Scholar's class and id names
+                    renamed (``gsc_*`` -> ``gsr_*``, ``gs_ai*`` -> ``gs_ri*``): a
+                    redesign the parsers do not know [``layout_unrecognised``, never an
+                    empty result]. Non-200 answers pass unchanged.
 =================== ==================================================================
+
+``truncated`` clamps on every Scholar page kind: before the publication table of a
+profile page, before ``#gsc_oci_table`` of a detail page, before ``#gsc_codb_content``
+of a co-author list.
 
 Spec grammar (``scholarcrawl replay --fault SPEC``, one fault per spec)::
 
@@ -46,6 +56,11 @@ Scope and trigger options, valid for every kind:
   with an invalid one, is at 0; ``any``: every page, the default);
 * ``paths=/PATH[;/PATH...]``: request paths in scope (default ``/citations``;
   e.g. ``/citations;/robots.txt``);
+* ``pages=KIND[;KIND...]``: only these page kinds of ``/citations``
+  (:data:`~.server.PAGE_KINDS`: ``profile``, ``detail`` for ``view_op=view_citation``,
+  ``colleagues`` for ``view_op=list_colleagues``, ``other``; default: every kind);
+* ``keys=USER:KEY[;USER:KEY...]``: only detail requests for these articles
+  (``citation_for_view`` values);
 * ``after=N``: the first N requests in scope pass normally (default 0);
 * ``times=K``: fire at most K times, then pass forever (``inf``: no limit, the
   default);
@@ -57,7 +72,10 @@ Kind options: ``retry_after=N`` (``429``, ``sorry429``, ``503``), ``delay=SECOND
 
 Examples: ``429:retry_after=30,after=5,times=2``,
 ``503:ids=AAAAAAAAAAAA;BBBBBBBBBBBB,cstart=100``, ``reset:p=0.1,seed=7``,
-``slow:delay=3``, ``truncated:fraction=0.5,clamp=false``. A bad spec raises
+``slow:delay=3``, ``truncated:fraction=0.5,clamp=false``; on detail and co-author pages:
+``429:pages=detail,after=4,times=1`` (the fifth detail request),
+``sorry429:keys=AAAAAAAAAAAA:u5HHmVD_uO8C`` (one article), ``404:pages=detail,p=0.1,seed=3``,
+``layout_changed:pages=colleagues``, ``signin_redirect:pages=detail;colleagues``. A bad spec raises
 ``ValueError`` naming the faulty part; :meth:`Fault.to_spec` writes the
 canonical spec back.
 
@@ -75,6 +93,7 @@ import ipaddress
 import logging
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -82,7 +101,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
-from scholarcrawl.replay.server import SORRY_PATH, ReplayRequest, ReplayResponse
+from scholarcrawl.replay.server import PAGE_KINDS, SORRY_PATH, ReplayRequest, ReplayResponse
 from scholarcrawl.replay.templates import (
     render_google_error,
     render_moved,
@@ -97,6 +116,7 @@ __all__ = [
     "Fault",
     "RandomFaults",
     "build_response",
+    "change_layout",
     "parse_fault",
     "random_faults",
     "truncate_page",
@@ -117,34 +137,49 @@ KINDS: Final = (
     "slow",
     "truncated",
     "captcha_inline",
+    "404",
+    "layout_changed",
 )
-RANDOM_KINDS: Final = tuple(k for k in KINDS if k != "slow")  # a soak should not stall
+# a soak should not stall ("slow"); the page-specific kinds are asked for by name
+RANDOM_KINDS: Final = tuple(k for k in KINDS if k not in ("slow", "404", "layout_changed"))
 DEFAULT_PATHS: Final = frozenset({"/citations"})
 DEFAULT_DELAY: Final = 35.0  # seconds; the default DOWNLOAD_TIMEOUT is 30
 DEFAULT_FRACTION: Final = 0.4
 
 _RETRY_AFTER_KINDS = frozenset({"429", "sorry429", "503"})
-_TABLE_OPEN = b'<table id="gsc_a_t"'
+# where a page's data starts: a truncated page is cut before it (profile, detail, co-authors)
+_DATA_OPENINGS = (b'<table id="gsc_a_t"', b'<div id="gsc_oci_table"', b'<div id="gsc_codb_content"')
+_RENAMES = ((re.compile(rb"\bgsc_"), b"gsr_"), (re.compile(rb"\bgs_ai"), b"gs_ri"))
 
 
 # --------------------------------------------------------------------------- responses
 
 
 def truncate_page(body: bytes, fraction: float, clamp: bool = True) -> bytes:
-    """The first ``fraction`` of ``body``; with ``clamp``, cut before the publication table.
+    """The first ``fraction`` of ``body``; with ``clamp``, cut before the page's data.
 
-    A page cut inside the table still holds whole rows that a lenient HTML parser
-    reads as a shorter page; cut before it, a profile page cannot parse. The cut
-    never splits a UTF-8 sequence.
+    The data starts at a profile page's publication table, a detail page's
+    ``#gsc_oci_table`` or a co-author list's ``#gsc_codb_content``. A page cut inside it
+    still holds whole rows that a lenient HTML parser reads as a shorter page; cut
+    before it, the page cannot parse. The cut never splits a UTF-8 sequence.
     """
     cut = int(len(body) * fraction)
     if clamp:
-        table = body.find(_TABLE_OPEN)
-        if table != -1:
-            cut = min(cut, table)
+        for opening in _DATA_OPENINGS:
+            start = body.find(opening)
+            if start != -1:
+                cut = min(cut, start)
     while 0 < cut < len(body) and body[cut] & 0xC0 == 0x80:
         cut -= 1
     return body[:cut]
+
+
+def change_layout(body: bytes) -> bytes:
+    """``body`` with Scholar's class and id names renamed (``gsc_`` -> ``gsr_``, ``gs_ai`` ->
+    ``gs_ri``), as a redesign would leave it: the same content, no markup a parser knows."""
+    for pattern, replacement in _RENAMES:
+        body = pattern.sub(replacement, body)
+    return body
 
 
 def _url(request: ReplayRequest) -> str:
@@ -214,6 +249,13 @@ def build_response(
         return ReplayResponse(200, body, normal.content_type, normal.headers)
     if kind == "captcha_inline":
         return ReplayResponse.html(200, render_scholar_captcha_page(_url(request)))
+    if kind == "404":
+        return server.missing_article(request)
+    if kind == "layout_changed":
+        normal = request.route()
+        if normal.status != 200:
+            return normal
+        return ReplayResponse(200, change_layout(normal.body), normal.content_type, normal.headers)
     raise ValueError(f"unknown fault kind {kind!r}")
 
 
@@ -256,7 +298,8 @@ def _frozen(values: Collection[str] | None, what: str) -> frozenset[str] | None:
 class Fault:
     """One fault mode and its scope/trigger (see the module docstring); a fault hook.
 
-    ``ids`` None means every id; ``cstart`` None every page; ``times`` None no limit.
+    ``ids`` None means every id; ``cstart`` None every page; ``pages`` None every page kind;
+    ``keys`` None every article; ``times`` None no limit.
     ``retry_after``, ``delay``, ``fraction`` and ``clamp`` belong to some kinds only
     and stay None for others. ``fired`` and ``matched`` count, thread-safely, the
     requests answered and the requests seen in scope.
@@ -270,6 +313,8 @@ class Fault:
     probability: float = 1.0
     seed: int | None = None
     paths: Collection[str] = DEFAULT_PATHS
+    pages: Collection[str] | None = None
+    keys: Collection[str] | None = None
     retry_after: int | None = None
     delay: float | None = None
     fraction: float | None = None
@@ -289,8 +334,19 @@ class Fault:
         for path in paths:
             if not path.startswith("/") or path.startswith("/_replay/"):
                 raise ValueError(f"paths: {path!r} is not a path this server routes to hooks")
+        pages = _frozen(self.pages, "pages")
+        for page in pages or ():
+            if page not in PAGE_KINDS:
+                raise ValueError(f"pages: {page!r} is not a page kind ({', '.join(PAGE_KINDS)})")
+        keys = _frozen(self.keys, "keys")
+        for key in keys or ():
+            owner, colon, rest = key.partition(":")
+            if not (colon and rest and SCHOLAR_ID_RE.match(owner)):
+                raise ValueError(f"keys: {key!r} is not an article key (SCHOLARID:KEY)")
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "paths", paths)
+        object.__setattr__(self, "pages", pages)
+        object.__setattr__(self, "keys", keys)
         if self.cstart is not None and self.cstart < 0:
             raise ValueError(f"cstart must be >= 0, not {self.cstart}")
         if self.after < 0:
@@ -333,10 +389,16 @@ class Fault:
         )
 
     def in_scope(self, request: ReplayRequest) -> bool:
-        """Whether ``request`` is one this fault may answer (path, id, page)."""
+        """Whether ``request`` is one this fault may answer (path, id, page, kind, article)."""
         if request.path not in self.paths:
             return False
         if self.ids is not None and request.scholar_id not in self.ids:
+            return False
+        if self.pages is not None and request.page_kind not in self.pages:
+            return False
+        if self.keys is not None and (
+            request.page_kind != "detail" or request.param("citation_for_view") not in self.keys
+        ):
             return False
         return self.cstart is None or _page_cstart(request) == self.cstart
 
@@ -379,6 +441,10 @@ class Fault:
             opts.append(f"cstart={self.cstart}")
         if self.paths != DEFAULT_PATHS:
             opts.append("paths=" + ";".join(sorted(self.paths)))
+        if self.pages is not None:
+            opts.append("pages=" + ";".join(sorted(self.pages)))
+        if self.keys is not None:
+            opts.append("keys=" + ";".join(sorted(self.keys)))
         if self.after:
             opts.append(f"after={self.after}")
         if self.times is not None:
@@ -439,11 +505,17 @@ def _paths(value: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value.split(";") if v.strip())
 
 
+def _kinds(value: str) -> frozenset[str] | None:
+    return None if value in ("*", "all") else _paths(value)
+
+
 _OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     # spec key: (Fault field, parser, what a value looks like)
     "ids": ("ids", _ids, "scholar ids separated by ';', or '*'"),
     "cstart": ("cstart", _cstart, "an integer or 'any'"),
     "paths": ("paths", _paths, "paths separated by ';'"),
+    "pages": ("pages", _kinds, "page kinds separated by ';', or '*'"),
+    "keys": ("keys", _kinds, "article keys (SCHOLARID:KEY) separated by ';', or '*'"),
     "after": ("after", _int, "an integer"),
     "times": ("times", _times, "an integer or 'inf'"),
     "p": ("probability", _float, "a number between 0 and 1"),

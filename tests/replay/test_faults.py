@@ -17,6 +17,7 @@ from scholarcrawl.replay.faults import (
     KINDS,
     RANDOM_KINDS,
     Fault,
+    change_layout,
     parse_fault,
     random_faults,
     truncate_page,
@@ -31,6 +32,8 @@ from scholarcrawl.replay.server import (
     ReplayServer,
 )
 from scholarcrawl.scholar import blocks
+from scholarcrawl.scholar.colleagues import parse_colleagues_page
+from scholarcrawl.scholar.detail import parse_detail_page
 from scholarcrawl.scholar.model import ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 
@@ -479,3 +482,181 @@ def test_random_faults_is_deterministic_per_seed(corpus: Corpus) -> None:
             random_faults(1, 0.5, ("nope",))
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ detail and co-author pages
+
+
+def _detail(uid: str, key: str) -> str:
+    return f"/citations?view_op=view_citation&hl=en&user={uid}&citation_for_view={key}"
+
+
+def _colleagues(uid: str) -> str:
+    return f"/citations?view_op=list_colleagues&hl=en&user={uid}"
+
+
+@pytest.fixture(scope="module")
+def keys(corpus: Corpus, uid: str) -> list[str]:
+    profile = corpus.profile(uid)
+    assert profile is not None
+    return [r.scholar_pub_key or "" for r in profile.publications[:6]]
+
+
+def test_block_on_the_nth_detail_request(
+    serve: Serve, target: str, uid: str, keys: list[str]
+) -> None:
+    fault = Fault("429", pages={"detail"}, after=2, times=1, retry_after=60)
+    server = serve(fault)
+    assert fetch(server, target).status == 200  # profile pages are not counted
+    answers = [fetch(server, _detail(uid, key)) for key in keys[:4]]
+    assert [a.status for a in answers] == [200, 200, 429, 200]
+    assert answers[2].reason == blocks.BLOCKED_HTTP_429
+    assert answers[2].headers["retry-after"] == "60"
+    assert fetch(server, _colleagues(uid)).status == 200
+    assert (fault.fired, fault.matched) == (1, 4)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "reason"),
+    [
+        ("sorry429", 429, blocks.BLOCKED_CAPTCHA),
+        ("sorry_redirect", 302, blocks.BLOCKED_SORRY_REDIRECT),
+        ("captcha_inline", 200, blocks.BLOCKED_CAPTCHA),
+    ],
+)
+def test_block_on_one_article(
+    serve: Serve, uid: str, keys: list[str], kind: str, status: int, reason: str
+) -> None:
+    server = serve(Fault(kind, keys={keys[1]}))
+    blocked = fetch(server, _detail(uid, keys[1]))
+    assert (blocked.status, blocked.reason) == (status, reason)
+    assert b"gsc_oci" not in blocked.body
+    assert fetch(server, _detail(uid, keys[0])).status == 200
+    assert fetch(server, _colleagues(uid)).status == 200
+    # a profile page carrying the key elsewhere is not a detail request
+    assert fetch(server, f"/citations?user={uid}&hl=en&citation_for_view={keys[1]}").status == 200
+
+
+def test_login_redirect_on_detail_and_colleague_pages(
+    serve: Serve, uid: str, keys: list[str]
+) -> None:
+    server = serve(Fault("signin_redirect", pages={"detail", "colleagues"}))
+    for page in (_detail(uid, keys[0]), _colleagues(uid)):
+        answer = fetch(server, page)
+        assert answer.status == 302
+        location = urlsplit(answer.headers["location"])
+        assert location.path == SIGNIN_PATH
+        assert parse_qs(location.query)["continue"] == [server.base_url + page]
+    assert fetch(server, f"/citations?user={uid}&hl=en").status == 200
+
+
+def test_404_article_is_the_missing_article_answer(serve: Serve, uid: str, keys: list[str]) -> None:
+    fault = Fault("404", keys={keys[2]})
+    server = serve(fault)
+    gone = fetch(server, _detail(uid, keys[2]))
+    missing = fetch(server, _detail(uid, f"{uid}:nope"))
+    assert gone.status == missing.status == 404
+    assert gone.body == missing.body  # the same page as a key the profile does not hold
+    assert fetch(server, _detail(uid, keys[3])).status == 200
+    assert fault.fired == 1
+
+
+@pytest.mark.parametrize("page", ["profile", "detail", "colleagues"])
+def test_layout_changed_never_parses_as_an_empty_result(
+    serve: Serve, uid: str, keys: list[str], target: str, page: str
+) -> None:
+    targets = {"profile": target, "detail": _detail(uid, keys[0]), "colleagues": _colleagues(uid)}
+    parsers = {
+        "profile": parse_profile_page,
+        "detail": parse_detail_page,
+        "colleagues": parse_colleagues_page,
+    }
+    server = serve(Fault("layout_changed", pages={page}, times=1))
+    changed = fetch(server, targets[page])
+    normal = fetch(server, targets[page])
+    assert changed.status == normal.status == 200 and changed.reason == blocks.OK
+    assert len(changed.body) == len(normal.body)  # the same content, renamed
+    assert b"gsc_" not in changed.body and b"gs_ai" not in changed.body
+    with pytest.raises(ScholarPageError) as raised:
+        parsers[page](Selector(text=changed.text))
+    assert raised.value.reason == "layout_unrecognised"
+    parsers[page](Selector(text=normal.text))  # parses
+
+
+def test_layout_changed_passes_errors_unchanged(serve: Serve, uid: str) -> None:
+    server = serve(Fault("layout_changed"))
+    assert fetch(server, _detail(uid, f"{uid}:nope")).status == 404
+    assert fetch(server, f"/citations?user={OTHER_ID}&hl=en").status == 302
+
+
+@pytest.mark.parametrize(
+    ("page", "opening", "parse"),
+    [
+        ("detail", b'id="gsc_oci_table"', parse_detail_page),
+        ("colleagues", b'id="gsc_codb_content"', parse_colleagues_page),
+    ],
+)
+def test_truncated_detail_and_colleague_pages(
+    serve: Serve,
+    uid: str,
+    keys: list[str],
+    page: str,
+    opening: bytes,
+    parse: Callable[[Selector], object],
+) -> None:
+    target = _detail(uid, keys[0]) if page == "detail" else _colleagues(uid)
+    server = serve(Fault("truncated", pages={page}, fraction=0.95, times=1))
+    cut = fetch(server, target)
+    whole = fetch(server, target)
+    assert cut.status == 200 and whole.body.startswith(cut.body)
+    assert opening not in cut.body and opening in whole.body
+    with pytest.raises(ScholarPageError) as raised:
+        parse(Selector(text=cut.text))
+    assert raised.value.reason == "layout_unrecognised"
+
+
+def test_page_kind_scope(serve: Serve, uid: str, keys: list[str], target: str) -> None:
+    only_profiles = Fault("503", pages={"profile"})
+    server = serve(only_profiles)
+    assert fetch(server, target).status == 503
+    assert fetch(server, _detail(uid, keys[0])).status == 200
+    assert fetch(server, _colleagues(uid)).status == 200
+    others = serve(Fault("403", pages={"other"}))
+    assert fetch(others, f"/citations?view_op=list_mandates&user={uid}").status == 403
+    assert fetch(others, target).status == 200
+    # ids match the owner of a detail request without user= too
+    owner = serve(Fault("403", ids={uid}, pages={"detail"}))
+    key_only = f"/citations?view_op=view_citation&hl=en&citation_for_view={keys[0]}"
+    assert fetch(owner, key_only).status == 403
+
+
+def test_page_and_key_specs() -> None:
+    key = "AAAAAAAAAAAA:u5HHmVD_uO8C"
+    fault = parse_fault(f"429:pages=detail,keys={key};BBBBBBBBBBBB:d1gkVwhDpl0C,after=4,times=1")
+    assert fault == Fault(
+        "429",
+        pages={"detail"},
+        keys={key, "BBBBBBBBBBBB:d1gkVwhDpl0C"},
+        after=4,
+        times=1,
+    )
+    assert parse_fault(fault.to_spec()) == fault
+    assert parse_fault("layout_changed:pages=*,keys=all") == Fault("layout_changed")
+    assert parse_fault("404:pages=detail;colleagues").pages == {"detail", "colleagues"}
+    for spec, message in [
+        ("429:pages=details", "'details' is not a page kind"),
+        ("429:keys=u5HHmVD_uO8C", "is not an article key"),
+        ("429:keys=short:u5HHmVD_uO8C", "is not an article key"),
+        ("layout_changed:fraction=0.5", "fraction is not an option of 'layout_changed'"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            parse_fault(spec)
+    assert "404" not in RANDOM_KINDS and "layout_changed" not in RANDOM_KINDS
+
+
+def test_change_layout_renames_scholar_markup_only() -> None:
+    page = b'<div id="gsc_oci_title" class="gs_scl gsc_x"><div class="gs_ai_name">gsc_</div>'
+    assert change_layout(page) == (
+        b'<div id="gsr_oci_title" class="gs_scl gsr_x"><div class="gs_ri_name">gsr_</div>'
+    )
+    assert change_layout(b"xgsc_ nogs_ai") == b"xgsc_ nogs_ai"
