@@ -23,12 +23,20 @@ For Scholar page requests (``request.meta["scholar_id"]``) of a spider that owns
   :class:`PageDeferred` (the spider queues the page) and ``wait`` holds it until the cooldown
   ends. Either way nothing is sent to a cooling egress;
 * cooldowns stored by other processes (other runs, other scrapyd nodes sharing the database)
-  count as much as this run's own: once a request holds its egress's lock, and after any pause,
-  the spider's ``sync_cooldowns(force=True)`` reads the ``cooldowns`` table (one row per egress),
-  the last thing before the request leaves. When that read fails, the request is not sent as
-  if nothing were stored: it is dropped with :class:`PageDeferred` (``cooldown_unknown``) in
-  either mode, and the spider queues the page. What remains is a request already on its way
-  (past that read) when another node stores its block: Scholar may receive it.
+  count as much as this run's own: once a request holds its egress's lock, after any pause and
+  after its download slot's delay, the spider's ``sync_cooldowns(force=True)`` reads the
+  ``cooldowns`` table (one row per egress), the last thing before the request leaves. When that
+  read fails, the request is not sent as if nothing were stored: it is dropped with
+  :class:`PageDeferred` (``cooldown_unknown``) in either mode, and the spider queues the page.
+  What remains is a request already on its way (past that read) when another node stores its
+  block: Scholar may receive it.
+
+The download slot's delay (``SCHOLAR_DOWNLOAD_DELAY`` with its jitter, as AutoThrottle leaves
+it) is served here, before that read, rather than by the slot after it: Scrapy's downloader
+applies a slot's delay after the downloader middlewares, which would leave seconds between the
+read and the request. The middleware waits the delay the slot draws since the egress's last
+request, then lets the slot send at once (its ``lastseen`` back to "never sent"); the lock
+keeps that slot to one request at a time, so the pace is the slot's own.
 
 Ordering: the middleware sits at 745, after the robots.txt check and before
 HttpProxyMiddleware (750). Nothing between it and the downloader may answer or replace a
@@ -44,6 +52,7 @@ the page.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -63,6 +72,8 @@ from scholarcrawl.scholar import blocks
 from scholarcrawl.stats import stat_key
 
 if TYPE_CHECKING:
+    from scrapy.core.downloader import Slot
+
     from scholarcrawl.egress import Egress, EgressPool
 
 logger = logging.getLogger(__name__)
@@ -150,6 +161,8 @@ class ScholarCooldownMiddleware:
             load_object(entry) if isinstance(entry, str) else entry
             for entry in settings.getlist("RETRY_EXCEPTIONS")
         )
+        # When each egress last let a request go (time.monotonic(), as the slots count).
+        self._let_go: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -198,6 +211,25 @@ class ScholarCooldownMiddleware:
         """Read the cooldowns every process stored now; False when they could not be read."""
         sync = getattr(self.crawler.spider, "sync_cooldowns", None)
         return sync is None or sync(force=True) is not False
+
+    def _downloader_slot(self, egress: Egress) -> Slot | None:
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slots: dict[str, Slot] | None = getattr(downloader, "slots", None)
+        return None if slots is None else slots.get(egress.slot)
+
+    async def _serve_slot_delay(self, egress: Egress) -> Slot | None:
+        """Wait the delay the egress's download slot would wait before sending; the slot.
+
+        None when the slot does not exist yet (or was collected, idle): it sends at once.
+        """
+        slot = self._downloader_slot(egress)
+        if slot is None:
+            return None
+        last = max(slot.lastseen, self._let_go.get(egress.name, 0.0))
+        wait = last + slot.download_delay() - time.monotonic()
+        if wait > 0:
+            await self._sleep_within_budget(wait)
+        return slot
 
     def _note_cooldown_ended(self, pool: EgressPool) -> None:
         now = pool.clock()
@@ -250,6 +282,7 @@ class ScholarCooldownMiddleware:
             pause = egress.paused_until - pool.clock()
             if pause > 0 and not egress.cooling(pool.clock()):
                 await self._sleep_within_budget(pause)
+            slot = None if egress.cooling(pool.clock()) else await self._serve_slot_delay(egress)
             # The cooldowns other processes stored, read after every wait: with the lock held,
             # nothing of this run goes out on the egress between this read and this request.
             if not self._sync():
@@ -263,6 +296,9 @@ class ScholarCooldownMiddleware:
                 egress.lock.release()
                 raise PageDeferred(budget)
             break
+        if slot is not None:
+            slot.lastseen = 0.0  # its delay is served: the slot sends now, as if it never had
+        self._let_go[egress.name] = time.monotonic()
         request.meta[META_EGRESS] = egress.name
         request.meta[_META_LOCKED] = True
         request.meta["download_slot"] = egress.slot

@@ -8,6 +8,7 @@ is the witness of what the crawl sent afterwards.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,25 @@ class OnFirstPage:
     """A hook that runs ``action`` on the database once, when the first profile page arrives,
     then lets the server answer that page normally."""
 
-    def __init__(self, database_url: str, action: str) -> None:
+    def __init__(self, database_url: str, action: str, *, later: float = 0.0) -> None:
         self.database_url = database_url
         self.action = action
+        self.later = later  # seconds after the page arrived (0: before it is answered)
         self.scholar_id: str | None = None
         self.stored: CooldownState | None = None
+        self.done = threading.Event()
 
     def __call__(self, request: ReplayRequest) -> ReplayResponse | None:
         if request.path != "/citations" or self.scholar_id is not None:
             return None
         self.scholar_id = request.scholar_id
+        if self.later:
+            threading.Timer(self.later, self.act).start()
+        else:
+            self.act()
+        return None
+
+    def act(self) -> None:
         engine = make_engine(self.database_url)
         try:
             if self.action == "cooldown":
@@ -56,13 +66,19 @@ class OnFirstPage:
                     connection.execute(text("ALTER TABLE cooldowns RENAME TO cooldowns_gone"))
         finally:
             engine.dispose()
-        return None
+            self.done.set()
 
 
-def crawl(server: ReplayServer, database_url: str, ids: list[str]) -> tuple[int, str]:
+def crawl(
+    server: ReplayServer, database_url: str, ids: list[str], **settings: str
+) -> tuple[int, str]:
     result = run_scrapy(
         ["crawl", "scholar", "-a", "ids=" + ",".join(ids)],
-        {"SCHOLAR_BASE_URL": server.base_url, "SCHOLARCRAWL_DATABASE_URL": database_url},
+        {
+            "SCHOLAR_BASE_URL": server.base_url,
+            "SCHOLARCRAWL_DATABASE_URL": database_url,
+            **settings,
+        },
     )
     return result.returncode, result.stderr + result.stdout
 
@@ -129,3 +145,31 @@ def test_cooldowns_that_cannot_be_read_send_nothing(corpus: Corpus, tmp_path: Pa
         assert (row.status, row.reason, row.attempts) == ("queued", COOLDOWN_UNKNOWN, 0)
     stats = run_stats(database_url)
     assert stats[f"scholarcrawl/scholar/page/deferred/{COOLDOWN_UNKNOWN}"] == len(corpus.ids) - 1
+
+
+def test_a_cooldown_stored_during_the_download_delay_stops_the_next_request(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    # Scrapy waits a slot's delay after the downloader middlewares: were the cooldowns read
+    # before that wait, a cooldown stored during it would not stop the request
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    hook = OnFirstPage(database_url, "cooldown", later=0.5)
+    with ReplayServer(corpus, apis=False, oa=False, faults=[hook]) as server:
+        status, log = crawl(
+            server,
+            database_url,
+            list(corpus.ids),
+            SCHOLAR_DOWNLOAD_DELAY="2.5",
+            SCHOLAR_DOWNLOAD_JITTER="0",
+            AUTOTHROTTLE_ENABLED="False",
+        )
+        sent = pages(server)
+
+    assert status == 0, log[-3000:]
+    assert hook.done.is_set() and hook.stored is not None
+    assert [record.scholar_id for record in sent] == [hook.scholar_id], log[-3000:]
+    rows = queue_rows(database_url)
+    assert rows.pop(str(hook.scholar_id)).status == "done"
+    assert {(row.status, row.reason, row.attempts) for row in rows.values()} == {
+        ("queued", "cooldown", 0)
+    }
