@@ -26,6 +26,12 @@ SCHOLAR_DOWNLOAD_DELAY = 5.0
 SCHOLAR_DOWNLOAD_JITTER = 0.5
 # The download slot name shared by every Scholar request (with proxies: one slot per proxy).
 SCHOLAR_DOWNLOAD_SLOT = "scholar"
+# Detail pages (-a details=missing|all) a run may request, when -a max_detail_pages is not
+# given: each is one Scholar request; the rest waits in the continuation queue.
+SCHOLAR_MAX_DETAIL_PAGES = 100
+# Profiles a run may crawl in all (seeds included) under -a follow_coauthors=DEPTH, when
+# -a max_profiles is not given.
+SCHOLAR_FOLLOW_MAX_PROFILES = 100
 
 # --- Blocks, cooldowns, proxies (ScholarCooldownMiddleware) -------------------------------
 # 429: retries, each after this many seconds or Retry-After when larger; the egress sends

@@ -56,6 +56,7 @@ def test_queue_list_and_status_show_what_waits(
     queue.defer("RxmmtT8AAAAJ", None, 100, "cooldown", not_before=now + timedelta(hours=1))
     queue.fail("gM5i-iYAAAAJ", None, 0, "blocked_captcha", "http://x/citations?user=gM5i")
     queue.defer("P1RwlvoAAAAJ", None, 0, "max_pages")  # due now
+    queue.defer("FWxwqtAAAAAJ", None, 0, "max_detail_pages", stage="details")
     # a claim whose run died: due again once its lease has lapsed
     lapsed = ContinuationQueue(engine, clock=lambda: now - timedelta(minutes=20))
     assert lapsed.claim_profile("Pm3O_58AAAAJ", "dead-run", lease_seconds=60) is not None
@@ -67,18 +68,20 @@ def test_queue_list_and_status_show_what_waits(
     rows = {row["scholar_id"]: row for row in json.loads(capsys.readouterr().out)}
     assert (rows["RxmmtT8AAAAJ"]["cstart"], rows["RxmmtT8AAAAJ"]["reason"]) == (100, "cooldown")
     assert (rows["gM5i-iYAAAAJ"]["attempts"], rows["gM5i-iYAAAAJ"]["status"]) == (1, "queued")
+    assert (rows["FWxwqtAAAAAJ"]["stage"], rows["RxmmtT8AAAAJ"]["stage"]) == ("details", "pages")
     assert main(["queue", "list", "--database", database_url]) == 0
     table = capsys.readouterr().out
-    assert "RxmmtT8AAAAJ  queued        100" in table and "blocked_captcha" in table
+    assert "RxmmtT8AAAAJ  queued     pages        100" in table and "blocked_captcha" in table
+    assert "FWxwqtAAAAAJ  queued     details        0" in table
 
     assert main(["status", "--json", "--database", database_url]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["queue"] == {"queued": 3, "claimed": 2} and status["due"] == 2
+    assert status["queue"] == {"queued": 4, "claimed": 2} and status["due"] == 3
     [cooldown] = status["cooldowns"]
     assert (cooldown["egress"], cooldown["reason"]) == ("direct", "blocked_captcha")
     assert main(["status", "--database", database_url]) == 0
     text = capsys.readouterr().out
-    assert "cooldown: direct until" in text and "claimed 2, queued 3; due now: 2" in text
+    assert "cooldown: direct until" in text and "claimed 2, queued 4; due now: 3" in text
 
 
 def test_queue_on_an_unmigrated_database_says_what_to_do(

@@ -62,7 +62,13 @@ class ExclusionsUnavailable(RuntimeError):
 
 def refresh_seconds(settings: BaseSettings) -> float:
     """``EXCLUSIONS_REFRESH_SECONDS``; ValueError for a bad value."""
-    value = settings.getfloat("EXCLUSIONS_REFRESH_SECONDS", 60.0)
+    try:
+        value = settings.getfloat("EXCLUSIONS_REFRESH_SECONDS", 60.0)
+    except ValueError:
+        raise ValueError(
+            "EXCLUSIONS_REFRESH_SECONDS must be a number of seconds, not "
+            f"{settings.get('EXCLUSIONS_REFRESH_SECONDS')!r}"
+        ) from None
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"EXCLUSIONS_REFRESH_SECONDS must be 0 or more, not {value}")
     return value

@@ -38,7 +38,9 @@ _CAPTCHA_MARKERS = (
 # Google's sign-in page, served after redirects for a missing or private id.
 _SIGN_IN_MARKERS = (b"accounts.google.com/v3/signin", b"accounts.google.com/ServiceLogin")
 # Profile markup of every generation (2014 cit-table, gsc_* since late 2014).
-_PROFILE_MARKERS = (b"gsc_prf_in", b"cit-name-display")
+# A real Scholar page of each kind we read: a profile (today's and the legacy markup), a
+# publication's detail page, a full co-author list.
+_PROFILE_MARKERS = (b"gsc_prf_in", b"cit-name-display", b"gsc_oci_title", b"gsc_codb_content")
 
 
 _SIGN_IN_PATH = re.compile(r"/(?:ServiceLogin|Login|signin)\b", re.IGNORECASE)

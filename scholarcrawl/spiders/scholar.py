@@ -4,6 +4,8 @@
     scrapy crawl scholar -a resume=due [-a limit=N]
     ... [-a refresh=full|new] [-a skip_unchanged=1]
     ... [-a max_pages=N] [-a max_seconds=S] [-a dry_run=1]
+    ... [-a details=missing|all] [-a max_detail_pages=N] [-a coauthors=full]
+    ... [-a follow_coauthors=DEPTH] [-a max_profiles=N]
 
 Every profile is claimed in the continuation queue before its first request; whatever is not
 finished when the run stops (a block, a cooldown, an error, a budget) stays there with its next
@@ -16,6 +18,13 @@ header and page one match what its last complete crawl stored (``unchanged``). W
 is read from the database (:class:`~scholarcrawl.store.refresh.ProfileState`) when a page is
 parsed, before its items are stored.
 
+A profile's work comes in stages, each recorded in its continuation row: its pages, then (with
+``-a coauthors=full``) its full co-author list, then (with ``-a details=missing|all``) the detail
+pages of its publications, at most ``max_detail_pages`` per run (``SCHOLAR_MAX_DETAIL_PAGES``).
+``-a follow_coauthors=DEPTH`` crawls co-authors' profiles breadth-first, level by level, at most
+``max_profiles`` profiles in the run (``SCHOLAR_FOLLOW_MAX_PROFILES``), each once. An excluded
+profile (``scholarcrawl exclude add``) is never requested.
+
 Settings: ``SCHOLAR_*`` and ``CONTINUATION_*`` (see docs/settings.md).
 """
 
@@ -24,6 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +55,12 @@ from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
-from scholarcrawl.items import profile_item_from, publication_item_from
+from scholarcrawl.items import (
+    coauthors_item_from,
+    detail_item_from,
+    profile_item_from,
+    publication_item_from,
+)
 from scholarcrawl.matching import MatchPolicy
 from scholarcrawl.middlewares.cooldown import (
     COOLDOWN_MODES,
@@ -54,13 +69,18 @@ from scholarcrawl.middlewares.cooldown import (
     PageDeferred,
     retried_reason,
 )
+from scholarcrawl.pipelines.exclusions import refresh_seconds
 from scholarcrawl.pipelines.store import batch_settings
 from scholarcrawl.progress import RunProgress
 from scholarcrawl.scholar import blocks
+from scholarcrawl.scholar.colleagues import parse_colleagues_page
+from scholarcrawl.scholar.detail import parse_detail_page
 from scholarcrawl.scholar.model import ProfilePage, ScholarPageError
 from scholarcrawl.scholar.parser import parse_profile_page
 from scholarcrawl.scholar.urls import (
     SCHOLAR_ID_HINT,
+    colleagues_url,
+    detail_url,
     extract_scholar_id,
     is_valid_scholar_id,
     profile_url,
@@ -68,7 +88,18 @@ from scholarcrawl.scholar.urls import (
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import stat_key
 from scholarcrawl.store.db import make_engine, resolve_database_url, sqlite_file_missing
-from scholarcrawl.store.queue import Backoff, ContinuationQueue, CooldownStore
+from scholarcrawl.store.details import DetailTarget
+from scholarcrawl.store.exclusions import ExclusionStore
+from scholarcrawl.store.queue import (
+    COAUTHORS,
+    DETAILS,
+    PAGES,
+    Backoff,
+    ContinuationQueue,
+    CooldownStore,
+    QueueEntry,
+    Work,
+)
 from scholarcrawl.store.refresh import ProfileState, StoredHeader
 from scholarcrawl.store.repository import Repository
 
@@ -78,6 +109,12 @@ PAGINATION_MODES = ("robots", "all")
 SORT_MODES = ("pubdate",)
 RESUME_MODES = ("due",)
 REFRESH_MODES = ("full", "new")
+DETAIL_MODES = ("missing", "all")
+COAUTHOR_MODES = ("full",)
+# Scheduler priorities: every profile's first page, then deeper pages (-1, -2, ...), then
+# co-author lists, then detail pages, so a block late in a run costs the fewest profiles.
+COAUTHORS_PRIORITY = -1000
+DETAILS_PRIORITY = -2000
 # Why a profile ended complete before its last page (the outcome's reason):
 CAUGHT_UP = "caught_up"  # refresh=new: every row of a page (newest first) was already known
 UNCHANGED = "unchanged"  # skip_unchanged: page one showed the profile as last crawled
@@ -104,6 +141,8 @@ class ScholarConfig:
     cooldown_mode: str
     lease_seconds: float
     backoff: Backoff
+    max_detail_pages: int = 100
+    follow_max_profiles: int = 100
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ScholarConfig:
@@ -144,6 +183,16 @@ class ScholarConfig:
             slot_names(settings)
         except ProxySettingError as exc:
             raise SpiderArgumentError(str(exc)) from None
+        max_detail_pages = settings.getint("SCHOLAR_MAX_DETAIL_PAGES", 100)
+        if max_detail_pages < 0:
+            raise SpiderArgumentError(
+                f"SCHOLAR_MAX_DETAIL_PAGES must be 0 or more, not {max_detail_pages}"
+            )
+        follow_max = settings.getint("SCHOLAR_FOLLOW_MAX_PROFILES", 100)
+        if follow_max < 1:
+            raise SpiderArgumentError(
+                f"SCHOLAR_FOLLOW_MAX_PROFILES must be at least 1, not {follow_max}"
+            )
         return cls(
             base_url=base_url,
             language=str(settings.get("SCHOLAR_LANGUAGE", "en")),
@@ -153,6 +202,8 @@ class ScholarConfig:
             cooldown_mode=mode,
             lease_seconds=lease,
             backoff=backoff,
+            max_detail_pages=max_detail_pages,
+            follow_max_profiles=follow_max,
         )
 
 
@@ -265,6 +316,16 @@ class PendingPage:
     next_cstart: int | None  # None: the profile's last page, or one that ends it early
     error: str | None = None
     ending: Ending | None = None  # set when the page ends the profile (caught up, unchanged)
+    stage: str = PAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """Where a run starts a profile: a stage and, in the pages stage, a ``cstart``."""
+
+    scholar_id: str
+    stage: str
+    cstart: int
 
 
 class ScholarSpider(TimeBudget, scrapy.Spider):
@@ -283,6 +344,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         "max_pages",
         "max_seconds",
         "dry_run",
+        "details",
+        "max_detail_pages",
+        "coauthors",
+        "follow_coauthors",
+        "max_profiles",
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -298,6 +364,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self.max_pages: int | None = self.arguments["max_pages"]
         self.max_seconds: float | None = self.arguments["max_seconds"]
         self.dry_run: bool = self.arguments["dry_run"]
+        self.work = Work(details=self.arguments["details"], coauthors=self.arguments["coauthors"])
+        self.max_detail_pages: int | None = self.arguments["max_detail_pages"]
+        self.follow_depth: int = self.arguments["follow_coauthors"] or 0
+        self.max_profiles: int | None = self.arguments["max_profiles"]
         self.progress = RunProgress()
         for scholar_id in self.scholar_ids:
             self.progress.add(scholar_id)
@@ -314,7 +384,20 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self._pages_requested = 0
         self._started = time.monotonic()
         self._cooldowns_read = 0.0
-        self._pending_pages: dict[tuple[str, int], PendingPage] = {}
+        self._pending_pages: dict[tuple[str, str, int | str], PendingPage] = {}
+        self._exclusions: ExclusionStore | None = None
+        self._work_of: dict[str, Work] = {}  # a due row keeps the work it was queued with
+        self._ending_reason: dict[str, str] = {}  # caught_up / unchanged, until the end
+        self._details_requested = 0
+        self._detail_targets: dict[str, deque[DetailTarget]] = {}
+        self._detail_in_flight: dict[tuple[str, str], DetailTarget] = {}
+        # follow_coauthors: every profile of the run by its level (seeds are 0), the profiles
+        # of each level whose co-authors are not known yet, the candidates of each level
+        self._depth_of: dict[str, int] = {}
+        self._level_waiting: dict[int, set[str]] = {}
+        self._candidates: dict[int, dict[str, None]] = {}
+        self._coauthors_reported: set[str] = set()
+        self._following = False  # set once the seeds are planned
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -348,6 +431,21 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         scholar_ids = parse_ids(
             arguments.get("ids"), arguments.get("ids_file"), required=resume is None
         )
+        details = arguments.get("details") or None
+        if details is not None and details not in DETAIL_MODES:
+            raise SpiderArgumentError(
+                f"details must be {' or '.join(DETAIL_MODES)} (or absent), not {details!r}"
+            )
+        max_detail_pages = _positive_int("max_detail_pages", arguments.get("max_detail_pages"))
+        if max_detail_pages is not None and details is None:
+            raise SpiderArgumentError("max_detail_pages applies to -a details=missing|all only")
+        coauthors = arguments.get("coauthors") or None
+        if coauthors is not None and coauthors not in COAUTHOR_MODES:
+            raise SpiderArgumentError(f"coauthors must be full (or absent), not {coauthors!r}")
+        follow = _positive_int("follow_coauthors", arguments.get("follow_coauthors"))
+        max_profiles = _positive_int("max_profiles", arguments.get("max_profiles"))
+        if max_profiles is not None and follow is None:
+            raise SpiderArgumentError("max_profiles applies to -a follow_coauthors=DEPTH only")
         return {
             "scholar_ids": scholar_ids,
             "sortby": sortby,
@@ -358,6 +456,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             "max_pages": _positive_int("max_pages", arguments.get("max_pages")),
             "max_seconds": _positive_float("max_seconds", arguments.get("max_seconds")),
             "dry_run": _flag("dry_run", arguments.get("dry_run")),
+            "details": details,
+            "max_detail_pages": max_detail_pages,
+            "coauthors": coauthors,
+            "follow_coauthors": follow,
+            "max_profiles": max_profiles,
         }
 
     @classmethod
@@ -365,6 +468,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         """Validate the Scholar, continuation, store and API settings (before anything runs)."""
         ScholarConfig.from_settings(settings)
         batch_settings(settings)
+        refresh_seconds(settings)
         if settings.getbool("IDENTIFIERS_ENABLED", True):
             ApiConfig.from_settings(settings)
             MatchPolicy.from_settings(settings)
@@ -422,6 +526,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self.cooldowns = CooldownStore(self._engine)
         self._repository = Repository(self._engine)
         self._state = ProfileState(self._engine)
+        self._exclusions = ExclusionStore(self._engine)
         self.sync_cooldowns(force=True)
 
     def sync_cooldowns(self, force: bool = False) -> bool:
@@ -480,7 +585,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             return
         self._open_state()
         assert self.ledger is not None
-        plan: list[tuple[str, int]] = []
+        plan: list[Planned] = []
         try:
             plan = self._claim_plan()
         except SQLAlchemyError as exc:
@@ -507,28 +612,35 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                     ", ".join(reasons),
                     len(plan),
                 )
-                for scholar_id, cstart in plan:
-                    self._deferred(scholar_id, cstart, "cooldown", until)
+                for planned in plan:
+                    self._deferred(
+                        planned.scholar_id, planned.cstart, "cooldown", until, planned.stage
+                    )
                 return
             logger.warning("Scholar cools down until %s (%s): waiting", when, ", ".join(reasons))
             await self.sleep_within_budget(until - time.time())
             if self.budget_exhausted():
-                for scholar_id, cstart in plan:
-                    self._deferred(scholar_id, cstart, "max_seconds", None)
+                for planned in plan:
+                    self._deferred(
+                        planned.scholar_id, planned.cstart, "max_seconds", None, planned.stage
+                    )
                 return
-        for scholar_id, cstart in plan:
-            request = self.page_request(scholar_id, cstart)
-            if request is None:
-                self._deferred(scholar_id, cstart, "max_pages", None)
-                continue
-            yield request
+        self._start_following()
+        for planned in plan:
+            request = self._stage_request(planned.scholar_id, planned.stage, planned.cstart)
+            if request is not None:
+                yield request
 
-    def _claim_plan(self) -> list[tuple[str, int]]:
-        """Claim every profile of this run; (id, cstart) of each, in order."""
+    def _claim_plan(self) -> list[Planned]:
+        """Claim every profile of this run; where each starts, in order."""
         assert self.ledger is not None
-        plan: list[tuple[str, int]] = []
+        plan: list[Planned] = []
+        excluded = self._excluded(self.scholar_ids)
         for scholar_id in self.scholar_ids:
-            entry = self.ledger.claim_profile(scholar_id, self.sortby)
+            if scholar_id in excluded:
+                self._skip_excluded(scholar_id, "named")
+                continue
+            entry = self.ledger.claim_profile(scholar_id, self.sortby, self.work)
             if entry is None:
                 self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
                 logger.warning(
@@ -537,21 +649,35 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                     scholar_id,
                 )
                 continue
-            plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+            plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby, entry))
         if self.resume == "due":
+            for scholar_id in self.ledger.close_excluded():
+                self._skip_excluded(scholar_id, "queued")
             for entry in self.ledger.claim_due(self.limit):
                 if entry.scholar_id not in self._sortby_of:
-                    plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby))
+                    plan.append(self._planned(entry.scholar_id, entry.cstart, entry.sortby, entry))
         return plan
 
-    def _planned(self, scholar_id: str, cstart: int, sortby: str | None) -> tuple[str, int]:
-        entry = self.progress.add(scholar_id)
+    def _planned(
+        self, scholar_id: str, cstart: int, sortby: str | None, entry: QueueEntry
+    ) -> Planned:
+        progress_entry = self.progress.add(scholar_id)
         # the row's own order: a claimed id's row has this run's sortby (claim_profile starts
         # a row of another order again), a due row keeps the order its pages were listed in
         self._sortby_of[scholar_id] = sortby
-        entry.pages_before = math.ceil(cstart / self.config.page_size)
-        entry.rows_before = cstart
-        return scholar_id, cstart
+        # and its own work: a named id's row took this run's, a due row keeps what it was
+        # queued with
+        self._work_of[scholar_id] = entry.work
+        self._depth_of[scholar_id] = 0
+        if entry.stage == PAGES:
+            progress_entry.pages_before = math.ceil(cstart / self.config.page_size)
+            progress_entry.rows_before = cstart
+            return Planned(scholar_id, PAGES, cstart)
+        header = self._stored_header(scholar_id)  # its pages were fetched by an earlier run
+        if header is not None:
+            progress_entry.pages_before = header.pages_fetched or 0
+            progress_entry.rows_before = header.rows_seen or 0
+        return Planned(scholar_id, entry.stage, 0)
 
     def _print_plan(self) -> None:
         """``dry_run``: the requests this run would start with; nothing sent, nothing written."""
@@ -589,6 +715,18 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             print(
                 "dry run: skip_unchanged: a profile unchanged since its last crawl stops at page 1"
             )
+        if self.work.coauthors:
+            print("dry run: coauthors=full: then each profile's full co-author list (1 request)")
+        if self.work.details:
+            print(
+                f"dry run: details={self.work.details}: then detail pages, at most "
+                f"{self.detail_budget} in this run"
+            )
+        if self.follow_depth:
+            print(
+                f"dry run: follow_coauthors={self.follow_depth}: co-authors breadth-first, at "
+                f"most {self.max_profiles or self.config.follow_max_profiles} profiles in all"
+            )
         for scholar_id, cstart, sortby in planned:
             order = f"sortby={sortby}" if sortby else "no sortby: most cited first"
             print(f"dry run: would request {self._page_url(scholar_id, cstart, sortby)} ({order})")
@@ -610,14 +748,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             return None
         self._pages_requested += 1
         page_index = cstart // self.config.page_size
-        meta: dict[str, Any] = {
-            "scholar_id": scholar_id,
-            "cstart": cstart,
-            "download_slot": self.config.download_slot,
-            "dont_redirect": True,
-            "dont_retry": True,  # ScholarCooldownMiddleware retries Scholar, Scrapy does not
-            "handle_httpstatus_list": [*blocks.REDIRECT_STATUSES, 403, 404, 429, 500, 502, 503],
-        }
+        meta = self._scholar_meta(scholar_id, PAGES, cstart)
         if cstart and self.config.pagination == "all":
             meta["dont_obey_robotstxt"] = True
         return scrapy.Request(
@@ -628,6 +759,115 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             meta=meta,
             dont_filter=True,
         )
+
+    def _scholar_meta(self, scholar_id: str, stage: str, cstart: int = 0) -> dict[str, Any]:
+        """The meta of every Scholar request: what the cooldown middleware and the errback
+        read (``scholar_id`` marks a Scholar request)."""
+        return {
+            "scholar_id": scholar_id,
+            "stage": stage,
+            "cstart": cstart,
+            "download_slot": self.config.download_slot,
+            "dont_redirect": True,
+            "dont_retry": True,  # ScholarCooldownMiddleware retries Scholar, Scrapy does not
+            "handle_httpstatus_list": [*blocks.REDIRECT_STATUSES, 403, 404, 429, 500, 502, 503],
+        }
+
+    def _stage_request(self, scholar_id: str, stage: str, cstart: int) -> scrapy.Request | None:
+        """The next request of a profile at ``stage``; None when none is to be sent (the
+        profile was deferred, or it is complete: both already recorded)."""
+        if stage == PAGES:
+            request = self.page_request(scholar_id, cstart)
+            if request is None:
+                self._deferred(scholar_id, cstart, "max_pages", None)
+            return request
+        if stage == COAUTHORS:
+            if self.max_pages is not None and self._pages_requested >= self.max_pages:
+                self._deferred(scholar_id, 0, "max_pages", None, COAUTHORS)
+                return None
+            self._pages_requested += 1
+            return scrapy.Request(
+                colleagues_url(self.config.base_url, scholar_id, language=self.config.language),
+                callback=self.parse_colleagues,
+                errback=self.page_failed,
+                priority=COAUTHORS_PRIORITY,
+                meta=self._scholar_meta(scholar_id, COAUTHORS),
+                dont_filter=True,
+            )
+        return self._detail_request(scholar_id)
+
+    def _detail_request(self, scholar_id: str) -> scrapy.Request | None:
+        """The request for the profile's next publication still without details, within the
+        run's detail budget; None when none is left (the profile completes) or the budget is
+        spent (it waits in the queue)."""
+        targets = self._detail_targets.get(scholar_id)
+        if targets is None:
+            work = self._work_of.get(scholar_id, self.work)
+            try:
+                assert self._repository is not None and work.details is not None
+                targets = deque(self._repository.details_pending(scholar_id, work.details))
+            except SQLAlchemyError as exc:
+                logger.error(
+                    "Cannot read which publications of %s need details: %s",
+                    scholar_id,
+                    exc.__class__.__name__,
+                )
+                self._inc("run/database_error")
+                self._finish(scholar_id, progress.ERROR, "database_error", next_cstart=0)
+                assert self.ledger is not None
+                self.ledger.fail(scholar_id, 0, "database_error", str(exc), None, DETAILS)
+                return None
+            self._detail_targets[scholar_id] = targets
+            if targets:
+                logger.info(
+                    "Profile %s: %d publications need their detail page (details=%s)",
+                    scholar_id,
+                    len(targets),
+                    work.details,
+                )
+        if not targets:
+            del self._detail_targets[scholar_id]
+            self._stage_done(scholar_id, DETAILS)
+            return None
+        budget = self.detail_budget
+        if self._details_requested >= budget:
+            left = len(targets)
+            del self._detail_targets[scholar_id]
+            self._inc("detail/over_budget")
+            logger.info(
+                "Profile %s: the run's %d detail pages are spent; %d wait in the "
+                "continuation queue",
+                scholar_id,
+                budget,
+                left,
+            )
+            self._deferred(scholar_id, 0, "max_detail_pages", None, DETAILS)
+            return None
+        target = targets.popleft()
+        self._details_requested += 1
+        self._detail_in_flight[(scholar_id, target.scholar_pub_key)] = target
+        meta = self._scholar_meta(scholar_id, DETAILS)
+        meta["pub_key"] = target.scholar_pub_key
+        return scrapy.Request(
+            detail_url(
+                self.config.base_url,
+                scholar_id,
+                target.scholar_pub_key,
+                language=self.config.language,
+            ),
+            callback=self.parse_detail,
+            errback=self.page_failed,
+            priority=DETAILS_PRIORITY,
+            meta=meta,
+            dont_filter=True,
+        )
+
+    @property
+    def detail_budget(self) -> int:
+        """Detail pages this run may request (``-a max_detail_pages``, else the setting)."""
+        if self.max_detail_pages is not None:
+            return self.max_detail_pages
+        return self.config.max_detail_pages
 
     # --- responses -------------------------------------------------------------------------
 
@@ -657,7 +897,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         items: list[Any] = [publication_item_from(scholar_id, row) for row in page.rows]
         if cstart == 0:
             items.insert(0, profile_item_from(scholar_id, page.header))
-        key = (scholar_id, cstart)
+            if self._work_of.get(scholar_id, self.work).coauthors is None:
+                # without the full list, page one's (at most 20) are the co-authors to follow
+                self._coauthors_known(scholar_id, [c.scholar_id for c in page.header.coauthors])
+        key: tuple[str, str, int | str] = (scholar_id, PAGES, cstart)
         self._pending_pages[key] = PendingPage(
             remaining=len(items),
             next_cstart=cstart + self.config.page_size if more and ending is None else None,
@@ -668,6 +911,84 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         yield from items
         if not items:
             self._page_stored(key)
+
+    def parse_colleagues(self, response: Response) -> Iterator[Any]:
+        """The profile's full co-author list (``-a coauthors=full``)."""
+        scholar_id: str = response.meta["scholar_id"]
+        self._inc("coauthors/fetched")
+        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
+        if response.status == 404:
+            # "not found" for the co-author list: the profile has none to show
+            self._inc("coauthors/unavailable")
+            logger.info("Profile %s has no co-author list page (%s)", scholar_id, response.url)
+            self._stage_done(scholar_id, COAUTHORS)
+            return
+        if reason != blocks.OK:
+            self._page_not_read(scholar_id, 0, reason, response.url, response.meta, COAUTHORS)
+            return
+        if not isinstance(response, TextResponse):
+            self._page_not_read(
+                scholar_id, 0, "layout_unrecognised", response.url, response.meta, COAUTHORS
+            )
+            return
+        try:
+            coauthors = parse_colleagues_page(response.selector)
+        except ScholarPageError as exc:
+            self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, COAUTHORS)
+            return
+        self.progress.get(scholar_id)  # the profile is this run's
+        self._coauthors_known(scholar_id, [c.scholar_id for c in coauthors])
+        self._pending_pages[(scholar_id, COAUTHORS, 0)] = PendingPage(
+            remaining=1, next_cstart=None, stage=COAUTHORS
+        )
+        yield coauthors_item_from(scholar_id, coauthors)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        """One publication's detail page (``-a details=...``), merged into the publication."""
+        scholar_id: str = response.meta["scholar_id"]
+        pub_key: str = response.meta["pub_key"]
+        target = self._detail_in_flight.pop((scholar_id, pub_key))
+        self._inc("detail/fetched")
+        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
+        if response.status == 404:
+            # the article is gone from the profile: recorded, so no run asks for it again
+            self._inc("detail/unavailable")
+            logger.info("Publication %s of %s has no detail page any more", pub_key, scholar_id)
+            if self._repository is not None:
+                try:
+                    self._repository.mark_details_unavailable(scholar_id, pub_key, "not_found")
+                except SQLAlchemyError as exc:
+                    logger.error(
+                        "Cannot record that %s has no detail page: %s",
+                        pub_key,
+                        exc.__class__.__name__,
+                    )
+                    self._inc("run/database_error")
+            self._continue_details(scholar_id)
+            return
+        if reason != blocks.OK:
+            self._page_not_read(scholar_id, 0, reason, response.url, response.meta, DETAILS)
+            return
+        if not isinstance(response, TextResponse):
+            self._page_not_read(
+                scholar_id, 0, "layout_unrecognised", response.url, response.meta, DETAILS
+            )
+            return
+        try:
+            detail = parse_detail_page(response.selector)
+        except ScholarPageError as exc:
+            self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, DETAILS)
+            return
+        self._pending_pages[(scholar_id, DETAILS, pub_key)] = PendingPage(
+            remaining=1, next_cstart=None, stage=DETAILS
+        )
+        yield detail_item_from(
+            scholar_id,
+            pub_key,
+            detail,
+            publication_id=target.publication_id,
+            fingerprint=target.fingerprint,
+        )
 
     # --- request economy (refresh=new, skip_unchanged) ---------------------------------------
 
@@ -823,7 +1144,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
     def _item_done(self, response: Response | None, error: str | None) -> None:
         if response is None or "scholar_id" not in response.meta:
             return
-        key = (response.meta["scholar_id"], response.meta["cstart"])
+        meta = response.meta
+        stage = meta.get("stage", PAGES)
+        where = meta.get("pub_key", "") if stage == DETAILS else meta.get("cstart", 0)
+        key = (meta["scholar_id"], stage, where)
         pending = self._pending_pages.get(key)
         if pending is None:
             return
@@ -833,27 +1157,34 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if pending.remaining <= 0:
             self._page_stored(key)
 
-    def _page_stored(self, key: tuple[str, int]) -> None:
+    def _page_stored(self, key: tuple[str, str, int | str]) -> None:
         """Every item of a page is through the pipelines: move the queue on, or hold it."""
-        scholar_id, cstart = key
+        scholar_id, stage, where = key
+        cstart = where if isinstance(where, int) else 0
         pending = self._pending_pages.pop(key)
         assert self.ledger is not None
         if pending.error is not None:
             self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
             logger.error(
-                "Profile %s page cstart=%d was not stored (%s); it stays queued at that page",
+                "Profile %s %s %s was not stored (%s); it stays queued at that page",
                 scholar_id,
-                cstart,
+                stage,
+                f"cstart={cstart}" if stage == PAGES else where or "list",
                 pending.error,
             )
-            self.ledger.fail(scholar_id, cstart, "store_failed", pending.error, None)
+            self.ledger.fail(scholar_id, cstart, "store_failed", pending.error, None, stage)
+            return
+        if stage == COAUTHORS:
+            self._stage_done(scholar_id, COAUTHORS)
+            return
+        if stage == DETAILS:
+            self._continue_details(scholar_id)
             return
         if pending.ending is not None:
             self._ended_early(scholar_id, cstart, pending.ending)
             return
         if pending.next_cstart is None:
-            self._finish(scholar_id, progress.COMPLETE)
-            self.ledger.complete(scholar_id)
+            self._stage_done(scholar_id, PAGES)
             return
         if not self.ledger.advance(scholar_id, pending.next_cstart):
             self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
@@ -877,8 +1208,6 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         # its size (skip_unchanged compares it next time)
         entry.pages_before = max(0, ending.pages - entry.pages_fetched)
         entry.rows_before = max(0, ending.rows - entry.rows_seen)
-        self._finish(scholar_id, progress.COMPLETE, ending.reason)
-        self.ledger.complete(scholar_id)
         self._inc(f"refresh/{ending.reason}")
         if ending.reason == CAUGHT_UP:
             logger.info(
@@ -895,11 +1224,166 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 entry.pages_before,
                 ending.pages,
             )
+        self._ending_reason[scholar_id] = ending.reason
+        self._stage_done(scholar_id, PAGES)
+
+    # --- stages: pages, co-author list, detail pages -----------------------------------------
+
+    def _stage_done(self, scholar_id: str, stage: str) -> None:
+        """A stage of the profile is finished: start its next one, or complete it."""
+        assert self.ledger is not None
+        work = self._work_of.get(scholar_id, self.work)
+        following = work.next_stage(stage)
+        if following is None:
+            self._finish(scholar_id, progress.COMPLETE, self._ending_reason.pop(scholar_id, None))
+            self.ledger.complete(scholar_id)
+            return
+        if not self.ledger.advance(scholar_id, 0, following):
+            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
+            logger.warning(
+                "Profile %s was taken over by another run (lease expired): this run stops it",
+                scholar_id,
+            )
+            return
+        self._crawl(self._stage_request(scholar_id, following, 0))
+
+    def _continue_details(self, scholar_id: str) -> None:
+        self._crawl(self._detail_request(scholar_id))
+
+    def _crawl(self, request: scrapy.Request | None) -> None:
+        if request is not None:
+            assert self.crawler.engine is not None
+            self.crawler.engine.crawl(request)
+
+    # --- follow_coauthors: breadth-first, level by level ---------------------------------------
+
+    def _start_following(self) -> None:
+        """The seeds are planned: level 0 waits for their co-authors."""
+        if not self.follow_depth:
+            return
+        seeds = {sid for sid, depth in self._depth_of.items() if depth == 0}
+        waiting = self._level_waiting.setdefault(0, set())
+        waiting |= seeds - self._coauthors_reported
+        self._following = True
+        if not waiting:
+            self._admit_level(1)
+
+    def _coauthors_known(self, scholar_id: str, coauthor_ids: list[str] | None) -> None:
+        """The profile's co-authors are known (None: read the stored ones, since this run
+        could not read them): they are candidates of the next level; a level whose every
+        profile is known admits the next one."""
+        if not self.follow_depth or scholar_id in self._coauthors_reported:
+            return
+        depth = self._depth_of.get(scholar_id)
+        if depth is None:
+            return
+        self._coauthors_reported.add(scholar_id)
+        if coauthor_ids is None:
+            coauthor_ids = []
+            if self._state is not None:
+                try:
+                    coauthor_ids = self._state.stored_coauthors(scholar_id)
+                except SQLAlchemyError as exc:
+                    self._unreadable(exc)
+        if depth < self.follow_depth:
+            bucket = self._candidates.setdefault(depth + 1, {})
+            for coauthor_id in coauthor_ids:
+                if coauthor_id not in self._depth_of and is_valid_scholar_id(coauthor_id):
+                    bucket.setdefault(coauthor_id, None)
+        waiting = self._level_waiting.get(depth)
+        if waiting is None:
+            return  # the seeds are still being planned: _start_following goes on
+        waiting.discard(scholar_id)
+        if not waiting and self._following:
+            self._admit_level(depth + 1)
+
+    def _admit_level(self, level: int) -> None:
+        """Claim and start the profiles of ``level`` (co-authors of the level before), in
+        the order they were found, while the run has room (``max_profiles``)."""
+        assert self.ledger is not None
+        while level <= self.follow_depth:
+            candidates = [c for c in self._candidates.pop(level, {}) if c not in self._depth_of]
+            excluded = self._excluded(candidates)
+            limit = self.max_profiles or self.config.follow_max_profiles
+            admitted: list[Planned] = []
+            over = 0
+            for scholar_id in candidates:
+                if scholar_id in excluded:
+                    self._skip_excluded(scholar_id, "co-author")
+                    continue
+                if len(self._depth_of) >= limit:
+                    over += 1
+                    continue
+                try:
+                    entry = self.ledger.claim_profile(scholar_id, self.sortby, self.work)
+                except SQLAlchemyError as exc:
+                    logger.error(
+                        "Cannot claim co-author %s (%s): not followed",
+                        scholar_id,
+                        exc.__class__.__name__,
+                    )
+                    self._inc("run/database_error")
+                    continue
+                self._depth_of[scholar_id] = level
+                if entry is None:
+                    self.progress.add(scholar_id)
+                    self.progress.finish(
+                        scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere"
+                    )
+                    continue
+                planned = self._planned(scholar_id, entry.cstart, entry.sortby, entry)
+                self._depth_of[scholar_id] = level
+                admitted.append(planned)
+            if over:
+                self._inc_by("follow/over_limit", over)
+                logger.info(
+                    "Co-authors at level %d: %d not followed, the run has its %d profiles "
+                    "(max_profiles)",
+                    level,
+                    over,
+                    limit,
+                )
+            if admitted:
+                self._inc_by("follow/admitted", len(admitted))
+                logger.info(
+                    "Following %d co-authors at level %d of %d",
+                    len(admitted),
+                    level,
+                    self.follow_depth,
+                )
+                self._level_waiting[level] = {p.scholar_id for p in admitted}
+                for planned in admitted:
+                    self._crawl(
+                        self._stage_request(planned.scholar_id, planned.stage, planned.cstart)
+                    )
+                return
+            level += 1  # an empty level: nothing of it can lead further
+
+    # --- exclusions ----------------------------------------------------------------------------
+
+    def _excluded(self, scholar_ids: Sequence[str]) -> set[str]:
+        """Which of ``scholar_ids`` are excluded (the claim checks again, atomically)."""
+        if not scholar_ids or self._exclusions is None:
+            return set()
+        try:
+            return set(self._exclusions.excluded_scholars(scholar_ids))
+        except SQLAlchemyError as exc:
+            logger.error("Cannot read the exclusions: %s", exc.__class__.__name__)
+            self._inc("run/database_error")
+            return set()
+
+    def _skip_excluded(self, scholar_id: str, how: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(stat_key("exclusions", "skipped/scholar"))
+        logger.info("Profile %s (%s) is excluded: not requested", scholar_id, how)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         scholar_id: str = request.meta["scholar_id"]
         cstart: int = request.meta["cstart"]
+        stage: str = request.meta.get("stage", PAGES)
+        if stage == DETAILS:
+            self._detail_in_flight.pop((scholar_id, request.meta["pub_key"]), None)
         assert self.ledger is not None
         if isinstance(failure.value, PageDeferred):
             earlier = retried_reason(request.meta)
@@ -907,10 +1391,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 self._finish(scholar_id, progress.ERROR, earlier, next_cstart=cstart)
                 self._inc(f"page/failed/{earlier}")
                 self.ledger.fail(
-                    scholar_id, cstart, earlier, str(failure.value), failure.value.until
+                    scholar_id, cstart, earlier, str(failure.value), failure.value.until, stage
                 )
                 return
-            self._deferred(scholar_id, cstart, failure.value.reason, failure.value.until)
+            self._deferred(scholar_id, cstart, failure.value.reason, failure.value.until, stage)
             return
         if failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             self._finish(
@@ -931,9 +1415,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self._finish(scholar_id, progress.ERROR, "network_error", next_cstart=cstart)
         self._inc("page/failed/network_error")
-        logger.error("Profile %s page cstart=%d failed: %s", scholar_id, cstart, error)
+        logger.error(
+            "Profile %s %s failed: %s", scholar_id, _where(stage, cstart, request.url), error
+        )
         self.ledger.fail(
-            scholar_id, cstart, "network_error", error, self._cooldown_end(request.meta)
+            scholar_id, cstart, "network_error", error, self._cooldown_end(request.meta), stage
         )
 
     def _finish(
@@ -965,6 +1451,9 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         except SQLAlchemyError as exc:
             logger.error("Cannot record the outcome of %s: %s", scholar_id, exc.__class__.__name__)
             self._inc("run/database_error")  # the run ends failed: its record is incomplete
+        # follow_coauthors: a profile that ends before its co-authors were read (a block, a
+        # deferral) leads to those an earlier run stored
+        self._coauthors_known(scholar_id, None)
 
     def _cooldown_end(self, meta: Mapping[str, Any]) -> float | None:
         egress = self.egress_pool.get(meta.get(META_EGRESS, ""))
@@ -972,12 +1461,19 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             return egress.cooldown_until
         return None
 
-    def _deferred(self, scholar_id: str, cstart: int, reason: str, until: float | None) -> None:
+    def _deferred(
+        self,
+        scholar_id: str,
+        cstart: int,
+        reason: str,
+        until: float | None,
+        stage: str = PAGES,
+    ) -> None:
         """A page not sent: the profile waits in the queue (no attempt counted)."""
         self._finish(scholar_id, progress.DEFERRED, reason, next_cstart=cstart)
         self._inc(f"page/deferred/{reason}")
         assert self.ledger is not None
-        self.ledger.defer(scholar_id, cstart, reason, until)
+        self.ledger.defer(scholar_id, cstart, reason, until, stage)
 
     def _page_not_read(
         self,
@@ -986,9 +1482,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         reason: str,
         url: str,
         meta: Mapping[str, Any] | None = None,
+        stage: str = PAGES,
     ) -> None:
         self._inc(f"page/not_read/{reason}")
-        if reason == blocks.PROFILE_UNAVAILABLE:
+        if reason == blocks.PROFILE_UNAVAILABLE and stage == PAGES:
             status = progress.UNAVAILABLE
             logger.warning(
                 "Profile %s is unavailable (no such id, or private): %s", scholar_id, url
@@ -1002,7 +1499,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         else:
             status = progress.ERROR
             logger.error(
-                "Profile %s page cstart=%d not read (%s): %s", scholar_id, cstart, reason, url
+                "Profile %s %s not read (%s): %s",
+                scholar_id,
+                _where(stage, cstart, url),
+                reason,
+                url,
             )
         next_cstart = None if status == progress.UNAVAILABLE else cstart
         self._finish(scholar_id, status, reason, next_cstart=next_cstart)
@@ -1010,11 +1511,22 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if status == progress.UNAVAILABLE:
             self.ledger.complete(scholar_id)
         else:
-            self.ledger.fail(scholar_id, cstart, reason, url, self._cooldown_end(meta or {}))
+            self.ledger.fail(scholar_id, cstart, reason, url, self._cooldown_end(meta or {}), stage)
 
     def _inc(self, path: str) -> None:
         self._inc_raw(stat_key("scholar", path))
 
+    def _inc_by(self, path: str, count: int) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(stat_key("scholar", path), count)
+
     def _inc_raw(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
+
+
+def _where(stage: str, cstart: int, url: str) -> str:
+    """A page named in a log line: ``page cstart=100``, ``co-author list``, ``detail page``."""
+    if stage == PAGES:
+        return f"page cstart={cstart}"
+    return "co-author list" if stage == COAUTHORS else "detail page"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from scholarcrawl.spiders.scholar import ScholarSpider, SpiderArgumentError, parse_ids
@@ -164,7 +165,64 @@ def test_resume_needs_no_ids_and_bounds_are_parsed() -> None:
         "max_pages": 3,
         "max_seconds": 1.5,
         "dry_run": True,
+        "details": None,
+        "max_detail_pages": None,
+        "coauthors": None,
+        "follow_coauthors": None,
+        "max_profiles": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"details": "some"}, "details must be missing or all"),
+        ({"max_detail_pages": "5"}, "max_detail_pages applies to -a details"),
+        ({"details": "all", "max_detail_pages": "0"}, "max_detail_pages must be at least 1"),
+        ({"coauthors": "20"}, "coauthors must be full"),
+        ({"follow_coauthors": "0"}, "follow_coauthors must be at least 1"),
+        ({"follow_coauthors": "deep"}, "follow_coauthors must be a whole number"),
+        ({"max_profiles": "10"}, "max_profiles applies to -a follow_coauthors"),
+    ],
+)
+def test_detail_coauthor_and_follow_arguments_are_checked(
+    arguments: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SpiderArgumentError, match=message):
+        ScholarSpider.check_arguments({"ids": "RxmmtT8AAAAJ", **arguments})
+
+
+def test_detail_coauthor_and_follow_arguments_are_parsed() -> None:
+    checked = ScholarSpider.check_arguments(
+        {
+            "ids": "RxmmtT8AAAAJ",
+            "details": "missing",
+            "max_detail_pages": "25",
+            "coauthors": "full",
+            "follow_coauthors": "2",
+            "max_profiles": "40",
+        }
+    )
+    assert (checked["details"], checked["max_detail_pages"], checked["coauthors"]) == (
+        "missing",
+        25,
+        "full",
+    )
+    assert (checked["follow_coauthors"], checked["max_profiles"]) == (2, 40)
+
+
+def test_bad_detail_follow_and_exclusion_settings_stop_the_crawl() -> None:
+    for settings, message in (
+        ({"SCHOLAR_MAX_DETAIL_PAGES": "-1"}, "SCHOLAR_MAX_DETAIL_PAGES"),
+        ({"SCHOLAR_FOLLOW_MAX_PROFILES": "0"}, "SCHOLAR_FOLLOW_MAX_PROFILES"),
+        ({"EXCLUSIONS_REFRESH_SECONDS": "soon"}, "EXCLUSIONS_REFRESH_SECONDS"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ScholarSpider.check_settings(
+                get_crawler(
+                    ScholarSpider, {"SCHOLAR_BASE_URL": "http://127.0.0.1:9", **settings}
+                ).settings
+            )
 
 
 def test_bad_cooldown_mode_and_proxies_are_refused_before_any_request() -> None:
@@ -199,8 +257,7 @@ def test_each_proxy_gets_its_own_polite_download_slot() -> None:
 
 
 def test_bad_api_and_matching_settings_stop_the_crawl_before_any_request() -> None:
-    from scrapy.settings import Settings
-
+    
     from scholarcrawl.settings import __name__ as settings_module
 
     for settings, message in (
