@@ -257,7 +257,7 @@ def test_each_proxy_gets_its_own_polite_download_slot() -> None:
 
 
 def test_bad_api_and_matching_settings_stop_the_crawl_before_any_request() -> None:
-    
+
     from scholarcrawl.settings import __name__ as settings_module
 
     for settings, message in (
