@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from scholarcrawl.cli import main
-from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.models import CrawlRun
 from scholarcrawl.store.repository import Repository, utcnow
 from scholarcrawl.store.runs import RunStore
@@ -20,10 +20,8 @@ A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
 
 
 @pytest.fixture
-def engine(database_url: str) -> Engine:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    return engine
+def engine(migrated_database_url: str) -> Engine:
+    return make_engine(migrated_database_url)
 
 
 def _runs(engine: Engine) -> dict[str, str]:

@@ -397,15 +397,14 @@ def run(*argv: str) -> int:
 
 
 @pytest.fixture
-def database(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def database(migrated_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A migrated database holding three papers; the working directory has PDF_STORE."""
-    engine = make_engine(database_url)
-    upgrade(engine)
+    engine = make_engine(migrated_database_url)
     build_library(engine)
     engine.dispose()
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SCHOLARCRAWL_DATABASE_URL", raising=False)
-    return database_url
+    return migrated_database_url
 
 
 def files_in(folder: Path) -> list[str]:

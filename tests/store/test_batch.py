@@ -11,7 +11,8 @@ changes reported must be the same.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,20 @@ TITLES = [
 
 @pytest.fixture
 def twin_engines(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    migrated_database_url: str,
+    migrated_copy: Callable[[str], str],
+    tmp_path: Path,
 ) -> Iterator[tuple[Engine, Engine]]:
     """Two fresh migrated databases of the same kind (SQLite files, or PostgreSQL databases)."""
-    if database_url.startswith("sqlite"):
+    if migrated_database_url.startswith("sqlite"):
         other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        other = server.create_database()
-    engines = (make_engine(database_url), make_engine(other))
+        other = server.url(f"t_{uuid.uuid4().hex[:12]}")
+    engines = (make_engine(migrated_database_url), make_engine(migrated_copy(other)))
     for engine in engines:
-        upgrade(engine)
+        upgrade(engine)  # a no-op: both are at the newest revision
     yield engines
     for engine in engines:
         engine.dispose()

@@ -22,9 +22,8 @@ from scholarcrawl.store.repository import Repository
 
 
 @pytest.fixture
-def repo(database_url: str) -> Iterator[Repository]:
-    engine = make_engine(database_url)
-    upgrade(engine)
+def repo(migrated_database_url: str) -> Iterator[Repository]:
+    engine = make_engine(migrated_database_url)
     repository = Repository(engine)
     yield repository
     engine.dispose()

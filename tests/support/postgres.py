@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 
 class PostgresUnavailable(RuntimeError):
@@ -113,12 +114,25 @@ class PostgresServer:
     def url(self, dbname: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
 
-    def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def create_database(self, *, template: str | None = None) -> str:
+        """A new database, empty or a copy of the database ``template``; returns its URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.admin_dsn(), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        self._create(name, template)
         return self.url(name)
+
+    def copy_into(self, url: str, template: str) -> None:
+        """Make the database of ``url`` (new, or nobody connected) a copy of ``template``."""
+        name = make_url(url).database
+        assert name, url
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        self._create(name, template)
+
+    def _create(self, name: str, template: str | None) -> None:
+        # A template must have no connection open while it is copied: its creator disposes them.
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"{clause}')
 
     def stop(self) -> None:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
