@@ -377,3 +377,26 @@ def test_an_excluded_profile_is_never_requested_by_any_entry_point(
     stats = last_stats(sqlite_url)
     # c named, a queued, then a and c again as co-authors of b and d
     assert stats[stat_key("exclusions", "skipped/scholar")] >= 2
+
+
+def test_a_changed_co_author_list_stops_the_profile_at_that_stage_and_nothing_is_lost(
+    corpus: Corpus, ids: list[str], sqlite_url: str
+) -> None:
+    a = ids[0]
+    changed = parse_fault("layout_changed:pages=colleagues,times=1")
+    with ReplayServer(corpus, faults=[changed]) as server:
+        crawl(server, sqlite_url, f"ids={a}", "coauthors=full", "details=all")
+        assert [kind for kind, _, _ in requests_of(server)] == ["page", "colleagues"]
+        row = queue_rows(sqlite_url)[a]
+        assert (row.status, row.stage, row.reason, row.attempts) == (
+            "queued",
+            "coauthors",
+            "layout_unrecognised",
+            1,
+        )
+        assert len(publications(sqlite_url)) == 30  # the pages stay stored
+        # asked again by id with the same work: the co-author list, then the detail pages
+        crawl(server, sqlite_url, f"ids={a}", "coauthors=full", "details=all")
+        kinds = [kind for kind, _, _ in requests_of(server)]
+    assert kinds == ["colleagues"] + ["detail"] * 30
+    assert queue_rows(sqlite_url)[a].status == "done"
