@@ -78,6 +78,8 @@ def run_counters(stats: Mapping[str, Any]) -> dict[str, int]:
         "cooldowns": total(stat_key("scholar", "cooldown/activated/")),
         "identifiers_resolved": one(stat_key("identifiers", "status/resolved")),
         "pdfs_resolved": one(stat_key("pdfs", "outcome/done")),
+        "detail_pages": one(stat_key("scholar", "detail/fetched")),
+        "excluded": total(stat_key("exclusions", "skipped/")),
         "errors": one("log_count/ERROR"),
     }
 

@@ -42,6 +42,9 @@ def test_counters_read_the_figures_an_operator_needs() -> None:
         "scholarcrawl/identifiers/status/unresolved": 7,
         "scholarcrawl/pdfs/outcome/done": 5,
         "scholarcrawl/pdfs/outcome/not-found": 3,
+        "scholarcrawl/scholar/detail/fetched": 6,
+        "scholarcrawl/exclusions/skipped/scholar": 1,
+        "scholarcrawl/exclusions/skipped/publication": 2,
         "log_count/ERROR": 2,
         "log_count/WARNING": 9,
     }
@@ -52,6 +55,8 @@ def test_counters_read_the_figures_an_operator_needs() -> None:
         "cooldowns": 1,
         "identifiers_resolved": 40,
         "pdfs_resolved": 5,
+        "detail_pages": 6,
+        "excluded": 3,
         "errors": 2,
     }
     assert set(run_counters({}).values()) == {0}
