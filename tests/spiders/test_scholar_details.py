@@ -400,3 +400,38 @@ def test_a_changed_co_author_list_stops_the_profile_at_that_stage_and_nothing_is
         kinds = [kind for kind, _, _ in requests_of(server)]
     assert kinds == ["colleagues"] + ["detail"] * 30
     assert queue_rows(sqlite_url)[a].status == "done"
+
+
+def test_when_the_details_to_fetch_cannot_be_read_the_profile_waits_at_that_stage(
+    replay: ReplayServer, ids: list[str], sqlite_url: str
+) -> None:
+    d = ids[3]
+    server = replay
+    server.reset_requests()
+    with tempfile.TemporaryDirectory():
+        result = run_scrapy(
+            ["crawl", "scholar_unreadable_details", "-a", f"ids={d}", "-a", "details=all"],
+            {
+                "SCHOLAR_BASE_URL": server.base_url,
+                "SCHOLARCRAWL_DATABASE_URL": sqlite_url,
+                "SPIDER_MODULES": "scholarcrawl.spiders,tests.support.spiders",
+                **ALL,
+            },
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Cannot read which publications of" in result.stderr
+    assert [kind for kind, _, _ in requests_of(server)] == ["page"]
+    row = queue_rows(sqlite_url)[d]
+    assert (row.status, row.stage, row.reason, row.attempts) == (
+        "queued",
+        "details",
+        "database_error",
+        1,
+    )
+    assert len(publications(sqlite_url)) == 6  # the page was stored
+    engine = make_engine(sqlite_url)
+    try:
+        run = RunStore(engine).recent(limit=1)[0]
+    finally:
+        engine.dispose()
+    assert run.status == "failed"  # its record says a database error happened

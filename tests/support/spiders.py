@@ -11,7 +11,9 @@ from typing import NoReturn
 from sqlalchemy.exc import OperationalError
 
 from scholarcrawl.spiders.scholar import ScholarSpider
+from scholarcrawl.store.details import DetailTarget
 from scholarcrawl.store.refresh import ProfileState, StoredHeader
+from scholarcrawl.store.repository import Repository
 
 
 def _fail(statement: str) -> NoReturn:
@@ -37,3 +39,23 @@ class UnreadableStateScholarSpider(ScholarSpider):
         super()._open_state()
         assert self._engine is not None
         self._state = UnreadableState(self._engine)
+
+
+class UnreadableDetailsRepository(Repository):
+    """Which publications need a detail page cannot be read (everything else works)."""
+
+    def details_pending(
+        self, scholar_id: str, mode: str, limit: int | None = None
+    ) -> list[DetailTarget]:
+        _fail("SELECT ... FROM publications JOIN authorships")
+
+
+class UnreadableDetailsScholarSpider(ScholarSpider):
+    """The ``scholar`` spider whose read of the publications needing details fails."""
+
+    name = "scholar_unreadable_details"
+
+    def _open_state(self) -> None:
+        super()._open_state()
+        assert self._engine is not None
+        self._repository = UnreadableDetailsRepository(self._engine)
