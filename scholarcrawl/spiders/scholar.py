@@ -1248,6 +1248,17 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self._crawl(self._stage_request(scholar_id, following, 0))
 
     def _continue_details(self, scholar_id: str) -> None:
+        """A detail page is settled (stored, or recorded as gone): as a stored profile page
+        does, it clears the row's failed attempts (they count failures of one page), and
+        finds out whether the row is still this run's; then the next detail page."""
+        assert self.ledger is not None
+        if not self.ledger.advance(scholar_id, 0, DETAILS):
+            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
+            logger.warning(
+                "Profile %s was taken over by another run (lease expired): this run stops it",
+                scholar_id,
+            )
+            return
         self._crawl(self._detail_request(scholar_id))
 
     def _crawl(self, request: scrapy.Request | None) -> None:
