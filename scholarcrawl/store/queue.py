@@ -266,10 +266,10 @@ class ContinuationQueue(_Store):
 
         A queued or claimed row continues where it is: from its ``cstart`` in the pages stage,
         or in a later stage when this run's ``work`` has that stage (or a later one: the stages
-        it does not ask for are passed over). A done or abandoned row, a new one, one queued
-        with another ``sortby`` (another order lists other rows on each page), or one whose
-        later stages this run does not ask for, starts again from page 0. The row takes this
-        run's ``work``.
+        it does not ask for are passed over). A done or abandoned row, a new one, one in its
+        pages queued with another ``sortby`` (another order lists other rows on each page), or
+        one whose later stages this run does not ask for, starts again from page 0. The row
+        takes this run's ``work`` and ``sortby``.
         """
         _positive(lease_seconds, "lease_seconds")
         try:
@@ -301,18 +301,22 @@ class ContinuationQueue(_Store):
                 session.add(row)
             elif row.status == CLAIMED and row.claim_owner != owner and _live(row, now):
                 return None
-            elif row.status in (DONE, ABANDONED) or row.sortby != sortby or stage is None:
+            elif (
+                row.status in (DONE, ABANDONED)
+                or stage is None
+                or (stage == PAGES and row.sortby != sortby)
+            ):
                 row.cstart = 0
                 row.stage = PAGES
                 row.attempts = 0
                 row.reason = STARTED
                 row.last_error = None
-                row.sortby = sortby
                 row.next_attempt_at = now
             elif stage != row.stage:
                 row.stage = stage
                 row.cstart = 0
                 row.attempts = 0
+            row.sortby = sortby  # past its pages, the order they were listed in is moot
             row.details = work.details
             row.coauthors = work.coauthors
             row.status = CLAIMED
