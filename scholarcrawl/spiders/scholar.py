@@ -817,6 +817,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 assert self.ledger is not None
                 self.ledger.fail(scholar_id, 0, "database_error", str(exc), None, DETAILS)
                 return None
+            targets = self._requestable(scholar_id, targets)
             self._detail_targets[scholar_id] = targets
             if targets:
                 logger.info(
@@ -861,6 +862,32 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             meta=meta,
             dont_filter=True,
         )
+
+    def _requestable(self, scholar_id: str, targets: deque[DetailTarget]) -> deque[DetailTarget]:
+        """The targets whose stored key makes a detail URL; the others are recorded as having
+        no detail page (``bad_key``), so that no run stops at them."""
+        kept: deque[DetailTarget] = deque()
+        for target in targets:
+            try:
+                detail_url(self.config.base_url, scholar_id, target.scholar_pub_key)
+            except ValueError as exc:
+                self._inc("detail/bad_key")
+                logger.error("Publication of %s has no detail page to ask for: %s", scholar_id, exc)
+                try:
+                    assert self._repository is not None
+                    self._repository.mark_details_unavailable(
+                        scholar_id, target.scholar_pub_key, "bad_key"
+                    )
+                except SQLAlchemyError as error:
+                    logger.error(
+                        "Cannot record that %s has no detail page: %s",
+                        target.scholar_pub_key,
+                        error.__class__.__name__,
+                    )
+                    self._inc("run/database_error")
+                continue
+            kept.append(target)
+        return kept
 
     @property
     def detail_budget(self) -> int:

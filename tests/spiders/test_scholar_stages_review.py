@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from scholarcrawl.replay.faults import parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
@@ -97,3 +98,55 @@ def test_blocks_on_different_detail_pages_are_not_counted_as_failures_of_one_pag
         "blocked_captcha",
         1,
     )
+
+
+def test_a_stored_key_no_detail_url_can_carry_is_passed_over_not_left_hanging(
+    corpus: Corpus, sqlite_url: str
+) -> None:
+    """A stored Scholar key that is not a key (``detail_url`` refuses it) is recorded as
+    having no detail page, and the profile's other detail pages are fetched: the profile
+    completes instead of waiting, without an outcome, for a request never sent."""
+    b = corpus.ids[1]
+    with ReplayServer(corpus) as server:
+        crawl(server, sqlite_url, f"ids={b}", "details=all", "max_detail_pages=1")
+        [first] = details_sent(server)
+    assert queue_row(sqlite_url, b).stage == "details"
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.begin() as connection:
+            keys = list(
+                connection.execute(
+                    sa.text(
+                        "SELECT scholar_pub_key FROM authorships WHERE scholar_id = :b "
+                        "ORDER BY position"
+                    ),
+                    {"b": b},
+                ).scalars()
+            )
+            bad = keys[2]
+            connection.execute(
+                sa.text(
+                    "UPDATE authorships SET scholar_pub_key = :new WHERE scholar_pub_key = :old"
+                ),
+                {"new": f"{b}:not a key", "old": bad},
+            )
+    finally:
+        engine.dispose()
+    with ReplayServer(corpus) as server:
+        crawl(server, sqlite_url, "resume=due")
+        sent = details_sent(server)
+    assert sent == [key for key in keys if key not in (first, bad)]
+    assert queue_row(sqlite_url, b).status == "done"
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            status = connection.execute(
+                sa.text(
+                    "SELECT p.details_status FROM publications p JOIN authorships a "
+                    "ON a.publication_id = p.id WHERE a.scholar_pub_key = :key"
+                ),
+                {"key": f"{b}:not a key"},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert status == "unavailable"
