@@ -391,6 +391,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         self._details_requested = 0
         self._detail_targets: dict[str, deque[DetailTarget]] = {}
         self._detail_in_flight: dict[tuple[str, str], DetailTarget] = {}
+        self._pages_done: set[str] = set()  # profiles whose every page is stored
         # follow_coauthors: every profile of the run by its level (seeds are 0), the profiles
         # of each level whose co-authors are not known yet, the candidates of each level
         self._depth_of: dict[str, int] = {}
@@ -673,6 +674,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             progress_entry.pages_before = math.ceil(cstart / self.config.page_size)
             progress_entry.rows_before = cstart
             return Planned(scholar_id, PAGES, cstart)
+        self._pages_done.add(scholar_id)
         header = self._stored_header(scholar_id)  # its pages were fetched by an earlier run
         if header is not None:
             progress_entry.pages_before = header.pages_fetched or 0
@@ -804,8 +806,11 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if targets is None:
             work = self._work_of.get(scholar_id, self.work)
             try:
-                assert self._repository is not None and work.details is not None
-                targets = deque(self._repository.details_pending(scholar_id, work.details))
+                assert self._repository is not None
+                # a row in its detail stage always has its mode; "missing" if a late write of
+                # a run that lost the row ever left it without one
+                mode = work.details or "missing"
+                targets = deque(self._repository.details_pending(scholar_id, mode))
             except SQLAlchemyError as exc:
                 logger.error(
                     "Cannot read which publications of %s need details: %s",
@@ -948,6 +953,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             # "not found" for the co-author list: the profile has none to show
             self._inc("coauthors/unavailable")
             logger.info("Profile %s has no co-author list page (%s)", scholar_id, response.url)
+            self._coauthors_known(scholar_id, None)
             self._stage_done(scholar_id, COAUTHORS)
             return
         if reason != blocks.OK:
@@ -1259,6 +1265,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
     def _stage_done(self, scholar_id: str, stage: str) -> None:
         """A stage of the profile is finished: start its next one, or complete it."""
         assert self.ledger is not None
+        if stage == PAGES:
+            self._pages_done.add(scholar_id)
         work = self._work_of.get(scholar_id, self.work)
         following = work.next_stage(stage)
         if following is None:
@@ -1467,7 +1475,17 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         reason: str | None = None,
         next_cstart: int | None = None,
     ) -> None:
-        """The profile's outcome in this run, stored at once (a killed run keeps what it did)."""
+        """The profile's outcome in this run, stored at once (a killed run keeps what it did).
+
+        A profile whose pages are all stored is ``complete`` even when a later stage (its
+        co-author list, its detail pages) stopped: ``reason`` says what stopped it, and its
+        continuation row holds the rest. So ``refresh=new`` and ``skip_unchanged`` trust it.
+        """
+        if scholar_id in self._pages_done and status not in (
+            progress.COMPLETE,
+            progress.CLAIMED_ELSEWHERE,
+        ):
+            status = progress.COMPLETE
         self.progress.finish(scholar_id, status, reason, next_cstart=next_cstart)
         entry = self.progress.get(scholar_id)
         if self._repository is None:

@@ -154,6 +154,14 @@ def test_details_all_under_a_budget_then_resume_due_finishes_them(
         "max_detail_pages",
         0,
     )
+    engine = make_engine(database_url)
+    try:
+        [scholar] = [s for s in Repository(engine).scholars() if s.scholar_id == a]
+    finally:
+        engine.dispose()
+    # its pages are all stored: complete (refresh=new and skip_unchanged trust it), with the
+    # reason its detail stage stopped; the queue row holds the rest
+    assert (scholar.crawl_status, scholar.crawl_reason) == ("complete", "max_detail_pages")
     stored = publications(database_url)
     fetched = {key for key, pub in stored.items() if pub["details_status"] == "fetched"}
     assert fetched == {key for _, _, key in sent[1:]}
