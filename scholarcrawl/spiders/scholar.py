@@ -685,6 +685,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         """``dry_run``: the requests this run would start with; nothing sent, nothing written."""
         queued: dict[str, tuple[int, str | None]] = {}
         due: list[tuple[str, int, str | None]] = []
+        later: dict[str, QueueEntry] = {}  # due rows past their pages
         url = resolve_database_url(self.crawler.settings)
         if not sqlite_file_missing(url):  # connecting would create the file: nothing queued
             engine = make_engine(url)
@@ -696,6 +697,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                     if entry.status in ("queued", "claimed")
                 }
                 due = [(entry.scholar_id, entry.cstart, entry.sortby) for entry in queue.due()]
+                later = {e.scholar_id: e for e in queue.due() if e.stage != PAGES}
             except SQLAlchemyError as exc:
                 print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
             finally:
@@ -730,6 +732,14 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 f"most {self.max_profiles or self.config.follow_max_profiles} profiles in all"
             )
         for scholar_id, cstart, sortby in planned:
+            entry = later.get(scholar_id) if scholar_id not in self.scholar_ids else None
+            if entry is not None:
+                print(
+                    f"dry run: would continue {scholar_id} at its {entry.stage} stage "
+                    f"(details={entry.work.details}, coauthors={entry.work.coauthors})"
+                )
+                self.progress.finish(scholar_id, progress.PENDING)
+                continue
             order = f"sortby={sortby}" if sortby else "no sortby: most cited first"
             print(f"dry run: would request {self._page_url(scholar_id, cstart, sortby)} ({order})")
             self.progress.finish(scholar_id, progress.PENDING)

@@ -443,3 +443,19 @@ def test_when_the_details_to_fetch_cannot_be_read_the_profile_waits_at_that_stag
     finally:
         engine.dispose()
     assert run.status == "failed"  # its record says a database error happened
+
+
+def test_dry_run_shows_a_due_row_continuing_its_detail_stage(
+    replay: ReplayServer, ids: list[str], sqlite_url: str
+) -> None:
+    d = ids[3]
+    crawl(replay, sqlite_url, f"ids={d}", "details=all", "max_detail_pages=2")
+    assert queue_rows(sqlite_url)[d].stage == "details"
+    replay.reset_requests()
+    result = run_scrapy(
+        ["crawl", "scholar", "-a", "resume=due", "-a", "dry_run=1"],
+        {"SCHOLAR_BASE_URL": replay.base_url, "SCHOLARCRAWL_DATABASE_URL": sqlite_url},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"would continue {d} at its details stage (details=all" in result.stdout
+    assert requests_of(replay) == []
