@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeGuard
 
 import scrapy
 from scrapy import signals
@@ -917,15 +917,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         scholar_id: str = response.meta["scholar_id"]
         cstart: int = response.meta["cstart"]
         self._inc("page/fetched")
-        # classified once, by the cooldown middleware (here when it is not installed)
-        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
-        if reason != blocks.OK:
-            self._page_not_read(scholar_id, cstart, reason, response.url, response.meta)
-            return
-        if not isinstance(response, TextResponse):
-            self._page_not_read(
-                scholar_id, cstart, "layout_unrecognised", response.url, response.meta
-            )
+        if not self._readable(response, scholar_id, cstart, PAGES):
             return
         try:
             page = parse_profile_page(response.selector, cstart=cstart)
@@ -954,11 +946,24 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not items:
             self._page_stored(key)
 
+    def _readable(
+        self, response: Response, scholar_id: str, cstart: int, stage: str
+    ) -> TypeGuard[TextResponse]:
+        """Whether the response is a page to parse; when not (a block, a sign-in page, an
+        unexpected status, not text), the profile's outcome is recorded and False."""
+        # classified once, by the cooldown middleware (here when it is not installed)
+        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
+        if reason == blocks.OK and not isinstance(response, TextResponse):
+            reason = "layout_unrecognised"
+        if reason == blocks.OK:
+            return True
+        self._page_not_read(scholar_id, cstart, reason, response.url, response.meta, stage)
+        return False
+
     def parse_colleagues(self, response: Response) -> Iterator[Any]:
         """The profile's full co-author list (``-a coauthors=full``)."""
         scholar_id: str = response.meta["scholar_id"]
         self._inc("coauthors/fetched")
-        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
         if response.status == 404:
             # "not found" for the co-author list: the profile has none to show
             self._inc("coauthors/unavailable")
@@ -966,13 +971,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             self._coauthors_known(scholar_id, None)
             self._stage_done(scholar_id, COAUTHORS)
             return
-        if reason != blocks.OK:
-            self._page_not_read(scholar_id, 0, reason, response.url, response.meta, COAUTHORS)
-            return
-        if not isinstance(response, TextResponse):
-            self._page_not_read(
-                scholar_id, 0, "layout_unrecognised", response.url, response.meta, COAUTHORS
-            )
+        if not self._readable(response, scholar_id, 0, COAUTHORS):
             return
         try:
             coauthors = parse_colleagues_page(response.selector)
@@ -992,7 +991,6 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         pub_key: str = response.meta["pub_key"]
         target = self._detail_in_flight.pop((scholar_id, pub_key))
         self._inc("detail/fetched")
-        reason = response.meta.get(META_REASON) or blocks.classify_response(response)
         if response.status == 404:
             # the article is gone from the profile: recorded, so no run asks for it again
             self._inc("detail/unavailable")
@@ -1009,13 +1007,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                     self._inc("run/database_error")
             self._continue_details(scholar_id)
             return
-        if reason != blocks.OK:
-            self._page_not_read(scholar_id, 0, reason, response.url, response.meta, DETAILS)
-            return
-        if not isinstance(response, TextResponse):
-            self._page_not_read(
-                scholar_id, 0, "layout_unrecognised", response.url, response.meta, DETAILS
-            )
+        if not self._readable(response, scholar_id, 0, DETAILS):
             return
         try:
             detail = parse_detail_page(response.selector)
