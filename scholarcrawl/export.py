@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
@@ -338,11 +338,15 @@ def csv_row(record: ExportRecord) -> list[str]:
 
 def write_csv(records: Iterable[ExportRecord], out: TextIO) -> int:
     """A header, then one row per publication (RFC 4180 quoting); how many rows."""
+    return _write_table(out, CSV_COLUMNS, (csv_row(record) for record in records))
+
+
+def _write_table(out: TextIO, header: Sequence[str], rows: Iterable[list[str]]) -> int:
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     count = 0
-    for record in records:
-        writer.writerow(csv_row(record))
+    for row in rows:
+        writer.writerow(row)
         count += 1
     return count
 
@@ -385,13 +389,7 @@ def profile_csv_row(profile: ExportProfile) -> list[str]:
 
 def write_profiles_csv(profiles: Iterable[ExportProfile], out: TextIO) -> int:
     """A header, then one row per profile (RFC 4180 quoting); how many rows."""
-    writer = csv.writer(out)
-    writer.writerow(PROFILE_CSV_COLUMNS)
-    count = 0
-    for profile in profiles:
-        writer.writerow(profile_csv_row(profile))
-        count += 1
-    return count
+    return _write_table(out, PROFILE_CSV_COLUMNS, (profile_csv_row(p) for p in profiles))
 
 
 # --- BibTeX --------------------------------------------------------------------------------
