@@ -5,7 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
-PYTEST_ARGS ?= --durations=20  # the slowest tests, so the suite stays well under 10 minutes
+# pytest-xdist workers for `make test`: one more than the cores, as the end-to-end tests spend
+# much of their time waiting on subprocesses and servers; PYTEST_WORKERS=0 runs in one process
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# worksteal: an idle worker takes tests queued on a busy one; --durations: the slowest tests, so
+# the suite stays well under 10 minutes
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist worksteal --durations=20
 # the port of `make scrapyd` and `make scrapyd-stop`
 SCRAPYD_PORT ?= 6800
 
@@ -48,7 +53,7 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/mypy
 
 .PHONY: test
-test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite (SQLite, a real PostgreSQL, scrapyd, Chromium)
+test: system-deps $(STAMP) lint ## set everything up, lint, and run the whole suite on PYTEST_WORKERS workers (SQLite, a real PostgreSQL, scrapyd, Chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: demo
