@@ -25,7 +25,6 @@ from scholarcrawl.store.runs import (
     RunStore,
 )
 from tests.store.test_queue import alembic_config
-from tests.store.test_repository import pub
 
 A, B = "AAAAAAAAAAAJ", "BBBBBBBBBBBJ"
 NODE = "worker-1:4242"
@@ -257,11 +256,31 @@ def test_migration_0005_keeps_earlier_runs_and_downgrades(database_url: str) -> 
             ),
             {"id": "00000000-0000-4000-8000-000000000001", "started": started},
         )
-    # a stored publication's citation history points at the run (a foreign key)
-    Repository(engine).upsert_publication(
-        pub(A, "A paper stored before runs were tracked"),
-        "00000000-0000-4000-8000-000000000001",
-    )
+    # a stored publication's citation history points at the run (a foreign key); written in
+    # SQL, since the models are those of the latest revision
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO scholars (scholar_id, name, interests, cites_per_year, coauthors, "
+                "created_at, updated_at) VALUES (:s, 'Ada', '[]', '{}', '[]', :t, :t)"
+            ),
+            {"s": A, "t": started},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO publications (id, fingerprint, title, normalized_title, merged, "
+                "cluster_ids, created_at, updated_at) VALUES (1, 'f1', 'A paper stored before "
+                "runs were tracked', 'a paper', false, '[]', :t, :t)"
+            ),
+            {"t": started},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO citation_snapshots (publication_id, scholar_id, run_id, citations, "
+                "observed_at) VALUES (1, :s, :r, 3, :t)"
+            ),
+            {"s": A, "r": "00000000-0000-4000-8000-000000000001", "t": started},
+        )
     command.upgrade(config, "0005")
     assert current_revision(engine) == "0005"
     with engine.connect() as connection:
