@@ -282,7 +282,11 @@ def probe_twice(
 def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     replay: ReplayServer, database_url: str, tmp_path: Path
 ) -> None:
-    interval = 0.4
+    # wide enough that the scheduling jitter of a loaded machine (two processes and the
+    # server's thread beside xdist workers on 2 cores: up to 0.16 s seen) stays well inside it,
+    # while two clocks of their own would still put pairs of requests about 0 s apart
+    interval = 0.8
+    jitter = 0.3
     runs = probe_twice(
         replay,
         database_url,
@@ -298,10 +302,10 @@ def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     gaps = [b - a for a, b in itertools.pairwise(times)]
     # send times are reserved `interval` apart; what the server sees is that plus the
     # processes' scheduling jitter
-    assert min(gaps) >= interval - ARRIVAL_JITTER, gaps
+    assert min(gaps) >= interval - jitter, gaps
     # and over the whole run the rate never exceeds one per interval (two clocks of their
     # own would send the 12 in about 5 intervals)
-    assert times[-1] - times[0] >= 11 * interval - ARRIVAL_JITTER
+    assert times[-1] - times[0] >= 11 * interval - jitter
 
 
 def test_two_processes_never_have_more_requests_in_flight_than_the_limit(
