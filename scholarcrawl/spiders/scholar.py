@@ -660,7 +660,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         return plan
 
     def _planned(
-        self, scholar_id: str, cstart: int, sortby: str | None, entry: QueueEntry
+        self, scholar_id: str, cstart: int, sortby: str | None, entry: QueueEntry, depth: int = 0
     ) -> Planned:
         progress_entry = self.progress.add(scholar_id)
         # the row's own order: a claimed id's row has this run's sortby (claim_profile starts
@@ -669,7 +669,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         # and its own work: a named id's row took this run's, a due row keeps what it was
         # queued with
         self._work_of[scholar_id] = entry.work
-        self._depth_of[scholar_id] = 0
+        self._depth_of[scholar_id] = depth  # follow_coauthors: seeds are level 0
         if entry.stage == PAGES:
             progress_entry.pages_before = math.ceil(cstart / self.config.page_size)
             progress_entry.rows_before = cstart
@@ -729,7 +729,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if self.follow_depth:
             print(
                 f"dry run: follow_coauthors={self.follow_depth}: co-authors breadth-first, at "
-                f"most {self.max_profiles or self.config.follow_max_profiles} profiles in all"
+                f"most {self.follow_limit} profiles in all"
             )
         for scholar_id, cstart, sortby in planned:
             entry = later.get(scholar_id) if scholar_id not in self.scholar_ids else None
@@ -903,6 +903,12 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 continue
             kept.append(target)
         return kept
+
+    @property
+    def follow_limit(self) -> int:
+        """Profiles this run may crawl in all under follow_coauthors (``-a max_profiles``,
+        else the setting)."""
+        return self.max_profiles or self.config.follow_max_profiles
 
     @property
     def detail_budget(self) -> int:
@@ -1352,7 +1358,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         while level <= self.follow_depth:
             candidates = [c for c in self._candidates.pop(level, {}) if c not in self._depth_of]
             excluded = self._excluded(candidates)
-            limit = self.max_profiles or self.config.follow_max_profiles
+            limit = self.follow_limit
             admitted: list[Planned] = []
             over = 0
             for scholar_id in candidates:
@@ -1379,9 +1385,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                         scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere"
                     )
                     continue
-                planned = self._planned(scholar_id, entry.cstart, entry.sortby, entry)
-                self._depth_of[scholar_id] = level
-                admitted.append(planned)
+                admitted.append(self._planned(scholar_id, entry.cstart, entry.sortby, entry, level))
             if over:
                 self._inc_by("follow/over_limit", over)
                 logger.info(
