@@ -5,18 +5,23 @@ name is the SHA-256 of the body (``<store>/ab/abcdef….pdf``), never anything t
 or the response headers, so no URL (``../``, an absolute path, a ``Content-Disposition``
 name) can place a file outside the store. The file is written under a temporary name in the
 same folder and renamed, so a killed process never leaves half a PDF under a final name; the
-same PDF found twice is stored once.
+same PDF found twice is stored once. The temporary name says which process wrote it
+(``.partial-<host>-<pid>-….pdf``): :meth:`PdfStore.remove_orphans`, called when a downloading
+run starts, removes those of this host whose process is gone (killed mid-write), and leaves
+alone those of live processes and of other hosts sharing the store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 PDF_MAGIC = b"%PDF-"
+PARTIAL_PREFIX = ".partial-"
 
 
 class NotAPdf(ValueError):
@@ -64,7 +69,9 @@ class PdfStore:
         if path.is_file() and path.stat().st_size == len(body):
             return StoredPdf(digest, len(body), path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".pdf")
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f"{_partial_owner()}-", suffix=".pdf"
+        )
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(body)
@@ -75,3 +82,34 @@ class PdfStore:
             Path(temporary).unlink(missing_ok=True)
             raise
         return StoredPdf(digest, len(body), path)
+
+    def remove_orphans(self) -> int:
+        """Remove the partial files that processes of this host left when they were killed
+        mid-write; how many. A live process's partial file, or another host's, is kept."""
+        removed = 0
+        mine = f"{PARTIAL_PREFIX}{_host()}-"
+        for path in self.root.glob(f"??/{mine}*.pdf") if self.root.is_dir() else ():
+            pid = path.name[len(mine) :].split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def _host() -> str:
+    """This host's name, without the ``-`` that separates the parts of a partial name."""
+    return socket.gethostname().replace("-", "_")
+
+
+def _partial_owner() -> str:
+    return f"{PARTIAL_PREFIX}{_host()}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +57,27 @@ def test_the_store_folder_is_resolved_once(tmp_path: Path, monkeypatch: pytest.M
     store = PdfStore("relative/pdfs", max_bytes=1024)
     stored = store.store(PDF)
     assert stored.path.is_relative_to(tmp_path / "relative" / "pdfs")
+
+
+def test_partial_files_of_killed_writers_are_removed_and_others_kept(tmp_path: Path) -> None:
+    """A process killed between writing and renaming leaves a partial file: the next
+    downloading run removes it when its writer (named in it) is dead on this host."""
+    store = PdfStore(tmp_path, max_bytes=1024)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    host = socket.gethostname().replace("-", "_")
+    (tmp_path / "ab").mkdir()
+    orphan = tmp_path / "ab" / f".partial-{host}-{dead.stdout.strip()}-x1.pdf"
+    live = tmp_path / "ab" / f".partial-{host}-{os.getpid()}-x2.pdf"
+    elsewhere = tmp_path / "ab" / f".partial-otherhost-{dead.stdout.strip()}-x3.pdf"
+    for path in (orphan, live, elsewhere):
+        path.write_bytes(PDF[:8])
+    stored = store.store(PDF)
+
+    assert store.remove_orphans() == 1
+    assert not orphan.exists() and live.exists() and elsewhere.exists() and stored.path.exists()
+    assert store.remove_orphans() == 0

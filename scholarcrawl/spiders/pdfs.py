@@ -156,6 +156,11 @@ class PdfsSpider(TimeBudget, scrapy.Spider):
             browser_available=browser_problem is None,
             inc=self._inc,
         )
+        if resolver.store is not None:
+            removed = resolver.store.remove_orphans()
+            if removed:
+                logger.info("Removed %d partial PDF files of killed processes", removed)
+                self._inc("store/partial_removed", removed)
         self._heartbeat = LoopingCall(self._renew)
         self._heartbeat.start(max(0.5, self.config.lease_seconds / 3), now=False)
         running: set[asyncio.Future[None]] = set()
