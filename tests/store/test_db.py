@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from scholarcrawl.store import db
 
@@ -103,3 +103,27 @@ def test_migrations_dir_is_the_package_directory_when_it_is_one() -> None:
     from scholarcrawl.store.db import MIGRATIONS_DIR, migrations_dir
 
     assert migrations_dir() == MIGRATIONS_DIR
+
+
+def test_a_migration_that_fails_halfway_leaves_nothing_and_can_run_again(
+    database_url: str,
+) -> None:
+    """The whole upgrade is one transaction, on SQLite too (where pysqlite would commit every
+    CREATE on its own): a process that fails or is killed mid-migration leaves the database
+    as it was, and the next run migrates it. The last migration is made to fail by a table
+    in its way."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE exclusions (in_the_way INTEGER)"))
+        with pytest.raises(Exception, match="exclusions"):
+            db.upgrade(engine)
+        assert db.current_revision(engine) is None
+        assert inspect(engine).get_table_names() == ["exclusions"]  # as it was before
+
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE exclusions"))
+        assert db.upgrade(engine) == (None, db.head_revision())
+        assert "in_the_way" not in {c["name"] for c in inspect(engine).get_columns("exclusions")}
+    finally:
+        engine.dispose()
