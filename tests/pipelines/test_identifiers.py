@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -354,71 +353,3 @@ def test_without_a_contact_email_the_public_pool_applies_and_is_said_once(
     assert log.count("SCHOLARCRAWL_CONTACT_EMAIL is not set") == 1
     works = [r.path for r in api_requests(replay)]
     assert works and not any("mailto=" in path for path in works)
-
-
-def test_a_crawl_killed_while_resolving_loses_nothing(
-    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """kill -9 amid API requests, then resume=due: the database equals a clean crawl's."""
-    from tests.spiders.test_blocks_crawl import (
-        FAST_FAULTS,
-        drain,
-        queue_rows,
-        same_backend_url,
-    )
-    from tests.support.crawl import start_scrapy
-    from tests.support.dbdump import dump
-
-    corpus = Corpus(CorpusSpec(seed=31, sizes=(140, 30, 20), shared_per_pair=1))
-    settings = {
-        **FAST_FAULTS,
-        "SCHOLARCRAWL_CONTACT_EMAIL": "ops@example.org",
-        "CONTINUATION_LEASE_SECONDS": "1.5",
-    }
-    clean_url = same_backend_url(database_url, request, tmp_path)
-    with ReplayServer(corpus) as server:  # one server: the same URLs in both databases
-        server.warm_apis()
-        apis = api_settings(server.base_url)
-        base = {**settings, **apis, "SCHOLAR_BASE_URL": server.base_url}
-        clean = run_scrapy(
-            ["crawl", "scholar", "-a", "ids=" + ",".join(corpus.ids)],
-            {**base, "SCHOLARCRAWL_DATABASE_URL": clean_url},
-            timeout=300,
-        )
-        assert clean.returncode == 0, clean.stderr[-3000:]
-        server.reset_requests()
-        process = start_scrapy(
-            ["crawl", "scholar", "-a", "ids=" + ",".join(corpus.ids)],
-            {**base, "SCHOLARCRAWL_DATABASE_URL": database_url},
-            log=tmp_path / "killed.log",
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while len(api_requests(server)) < 60 and process.poll() is None:
-                assert time.monotonic() < deadline, "the crawl never reached its kill point"
-                time.sleep(0.005)
-            process.kill()
-        finally:
-            process.wait(timeout=30)
-        assert process.returncode == -9, (tmp_path / "killed.log").read_text()[-3000:]
-        assert any(row.status == "claimed" for row in queue_rows(database_url).values())
-        drain(server, database_url, **apis, SCHOLARCRAWL_CONTACT_EMAIL="ops@example.org")
-    engines = [make_engine(url) for url in (clean_url, database_url)]
-    try:
-        expected, resumed = (dump(engine) for engine in engines)
-    finally:
-        for engine in engines:
-            engine.dispose()
-    assert resumed["publication_identifiers"]  # resolution happened, and was not lost
-    differences = {
-        table: (
-            sorted(set(expected[table]) - set(resumed.get(table, []))),
-            sorted(set(resumed.get(table, [])) - set(expected[table])),
-        )
-        for table in expected
-        if expected[table] != resumed.get(table)
-    }
-    assert differences == {}, "\n".join(
-        f"{table}: only clean {only_clean[:3]}\n  only resumed {only_resumed[:3]}"
-        for table, (only_clean, only_resumed) in differences.items()
-    )

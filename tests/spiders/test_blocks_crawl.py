@@ -24,7 +24,7 @@ from scholarcrawl.replay.server import FaultHook, ReplayServer
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue, CooldownStore, QueueEntry
 from scholarcrawl.store.repository import Repository
-from tests.support.crawl import run_scrapy, start_scrapy
+from tests.support.crawl import run_scrapy
 from tests.support.dbdump import dump
 from tests.support.logs import events
 
@@ -561,59 +561,3 @@ def test_dry_run_sends_and_writes_nothing(corpus: Corpus, tmp_path: Path) -> Non
     for scholar_id in corpus.ids[:2]:
         assert f"would request {server.base_url}/citations?user={scholar_id}&hl=en" in log
     assert not database.exists()
-
-
-KILL_SPEC = CorpusSpec(
-    seed=33,
-    sizes=(230, 12, 101, 7, 64, 150, 33, 9, 18, 120, 5, 44, 3, 77, 28, 11, 205, 2, 56, 1),
-    shared_per_pair=2,
-)
-
-
-@pytest.mark.parametrize(
-    ("backend", "kill_after"),
-    [("sqlite", 1), ("sqlite", 9), ("sqlite", 17), ("postgresql", 11)],
-)
-def test_kill_9_mid_run_then_resume_equals_a_clean_crawl(
-    backend: str, kill_after: int, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """A crawl killed after ``kill_after`` Scholar pages loses nothing: leases bring it back."""
-    if backend == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    else:
-        database_url = str(request.getfixturevalue("postgres_server").create_database())
-    corpus = Corpus(KILL_SPEC)
-    expected = clean_dump(corpus, same_backend_url(database_url, request, tmp_path))
-    with ReplayServer(corpus) as server:
-        process = start_scrapy(
-            ["crawl", "scholar", "-a", ids_argument(corpus.ids)],
-            {
-                **FAST_FAULTS,
-                "SCHOLAR_BASE_URL": server.base_url,
-                "SCHOLARCRAWL_DATABASE_URL": database_url,
-                "SCHOLAR_DOWNLOAD_DELAY": "0.1",
-                "SCHOLAR_DOWNLOAD_JITTER": "0",
-                "CONTINUATION_LEASE_SECONDS": "1.5",
-            },
-            log=tmp_path / "killed.log",
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while len(pages(server)) < kill_after and process.poll() is None:
-                assert time.monotonic() < deadline, "the crawl never reached its kill point"
-                time.sleep(0.005)
-            process.kill()  # SIGKILL: no close, no release, nothing flushed
-        finally:
-            process.wait(timeout=30)
-        assert process.returncode == -9, (tmp_path / "killed.log").read_text()[-3000:]
-        killed_at = len(pages(server))
-        rows = queue_rows(database_url)
-        assert any(row.status == "claimed" for row in rows.values())  # held by the dead run
-        runs = drain(server, database_url)
-    assert runs >= 1 and killed_at >= kill_after
-    engine = make_engine(database_url)
-    try:
-        assert dump(engine) == expected
-    finally:
-        engine.dispose()
-    assert {row.status for row in queue_rows(database_url).values()} == {"done"}

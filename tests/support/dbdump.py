@@ -20,6 +20,8 @@ BOOKKEEPING = {
     # which run found an identifier, or merged two rows, is the run's own bookkeeping
     "publication_identifiers": {"run_id"},
     "publication_merges": {"run_id", "merged_at", "merged_publication_id"},
+    # which run resolved a PDF row, and when
+    "pdf_queue": {"run_id", "resolved_at"},
 }
 # When a row was written says how the crawl went, not what Scholar holds.
 TIMESTAMPS = {"created_at", "updated_at"}
