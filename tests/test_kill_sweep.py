@@ -46,7 +46,7 @@ from scholarcrawl.replay import oa
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.schedule import JobRequest, check_job, schedule_run, settle_queued
-from scholarcrawl.store.db import make_engine, schema_is_current, upgrade
+from scholarcrawl.store.db import ensure_schema, make_engine, schema_is_current
 from scholarcrawl.store.pdfqueue import PdfQueue
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunRecord, RunStore
@@ -71,10 +71,10 @@ KILL_SETTINGS = {
     "RUNS_STALE_AFTER_SECONDS": "0.6",
 }
 CORPORA = {
-    # three pages of one profile, two of another: kills between and inside pages
-    "pages": CorpusSpec(seed=33, sizes=(230, 12, 101, 7, 64, 3), shared_per_pair=2),
+    # two pages of two profiles: kills between and inside pages
+    "pages": CorpusSpec(seed=33, sizes=(120, 9, 101, 4), shared_per_pair=2),
     # every publication resolved against arXiv and Crossref: kills amid API requests
-    "apis": CorpusSpec(seed=31, sizes=(30, 12, 5), shared_per_pair=1),
+    "apis": CorpusSpec(seed=31, sizes=(20, 9, 4), shared_per_pair=1),
 }
 # PDF rows of every outcome a run reaches without a browser, each three times over.
 PDF_SCENARIOS = (
@@ -558,6 +558,7 @@ class ScrapydSweep:
     clean: Sweep
     backend: str
     postgres: PostgresServer | None
+    migrated: str  # a migrated database to copy (as `migrated_database_url` copies it)
     tmp_path: Path
 
     def schedule(self, url: str, server: ReplayServer, arguments: dict[str, str]) -> str:
@@ -566,8 +567,8 @@ class ScrapydSweep:
         job = JobRequest("scholar", arguments, settings)
         engine = make_engine(url)
         try:
-            with MIGRATING:
-                upgrade(engine)
+            with MIGRATING:  # as the CLI does (the trial's database is a migrated copy)
+                ensure_schema(engine, auto_migrate=True)
             validated = check_job(job, self.project_settings)
             scheduled = schedule_run(
                 engine, self.scrapyd.client, self.scrapyd.project, job, validated
@@ -623,7 +624,7 @@ class ScrapydSweep:
                     trial = Trial(f"scrapyd-{self.backend}#{n}.{draw}", point)
                     work = self.tmp_path / f"trial-{n}-{draw}"
                     work.mkdir()
-                    url = new_database(self.backend, work, self.postgres)
+                    url = new_database(self.backend, work, self.postgres, self.migrated)
                     server.reset_requests()
                     if self.kill(server, url, trial, ids):
                         break
@@ -664,12 +665,14 @@ def test_scrapyd_jobs_killed_at_random_moments_then_rescheduled_equal_a_clean_cr
     """Ten kills of scholar jobs on scrapyd per backend: each pre-created run the kill left
     ``queued`` or ``running`` ends ``failed``, and rescheduled jobs finish the work."""
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "scholarcrawl.settings")
+    postgres = postgres_for(backend, request)
     sweep = ScrapydSweep(
         scrapyd_server,
         get_project_settings(),
         sweeps("pages", backend),
         backend,
-        postgres_for(backend, request),
+        postgres,
+        str(request.getfixturevalue("postgres_template" if postgres else "sqlite_template")),
         tmp_path,
     )
     in_lanes(SCRAPYD_TRIALS, SCRAPYD_LANES, sweep.lane)
