@@ -96,7 +96,7 @@ PDF_RECORDS = [
 ]
 PDF_ARXIV_IDS = ["2403.01234", "2403.05678"]
 TRIALS = 5  # per test: four tests of each kind make twenty kills of it
-LANES = 2  # trials of a test in flight at once
+LANES = 3  # trials of a test in flight at once
 SCRAPYD_TRIALS = 10  # per backend
 SCRAPYD_LANES = 3  # the session's scrapyd runs four jobs at once
 # A job's start-up on scrapyd (its runner imports everything from the egg): kills land in it.
