@@ -224,6 +224,8 @@ EXTENSIONS = {
     "scholarcrawl.extensions.throttle.SlotAwareAutoThrottle": 0,
     "scholarcrawl.extensions.summary.CrawlSummary": 500,
     "scholarcrawl.extensions.runs.RunTracker": 600,
+    # a Ctrl-C or scrapyd cancel while the spider opens still closes it (run `cancelled`)
+    "scholarcrawl.extensions.shutdown.StartupShutdown": 700,
 }
 # `scrapy crawl` checks spider arguments and the database before anything starts.
 COMMANDS_MODULE = "scholarcrawl.commands"
