@@ -11,7 +11,8 @@ raise :class:`ApiResponseError` with a short machine-readable ``reason``:
     the API answered with its own error document (arXiv's error feed, Crossref's
     ``"status": "failed"`` / ``validation-failure``).
 ``malformed_xml`` / ``malformed_json``
-    the body is not well-formed XML / JSON.
+    the body is not well-formed XML / JSON (or holds a string that is not valid Unicode: a
+    lone surrogate escape).
 ``unexpected_shape``
     well-formed, but not the document expected (an HTML error page, a JSON envelope with the
     wrong types).
@@ -53,11 +54,15 @@ def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
 
 
 def load_json(body: bytes) -> Any:
-    """The JSON document of an answer; ``malformed_json`` when the body is not one."""
+    """The JSON document of an answer; ``malformed_json`` when the body is not one, or when
+    one of its strings is not valid Unicode (a lone surrogate escape such as ``"\\ud800"``:
+    JSON's grammar allows it, but no text column and no UTF-8 encoder takes it)."""
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        document = json.loads(body)
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and Unicode errors
         raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
+    return document
 
 
 def json_or_none(body: bytes) -> Any:
