@@ -11,8 +11,7 @@ raise :class:`ApiResponseError` with a short machine-readable ``reason``:
     the API answered with its own error document (arXiv's error feed, Crossref's
     ``"status": "failed"`` / ``validation-failure``).
 ``malformed_xml`` / ``malformed_json``
-    the body is not well-formed XML / JSON (or holds a string that is not valid Unicode: a
-    lone surrogate escape).
+    the body is not well-formed XML / JSON.
 ``unexpected_shape``
     well-formed, but not the document expected (an HTML error page, a JSON envelope with the
     wrong types).
@@ -54,14 +53,22 @@ def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
 
 
 def load_json(body: bytes) -> Any:
-    """The JSON document of an answer; ``malformed_json`` when the body is not one, or when
-    one of its strings is not valid Unicode (a lone surrogate escape such as ``"\\ud800"``:
-    JSON's grammar allows it, but no text column and no UTF-8 encoder takes it)."""
+    """The JSON document of an answer; ``malformed_json`` when the body is not one.
+
+    JSON's grammar allows a lone surrogate escape (``"\\ud800"``), which no UTF-8 encoder, and
+    so no database, takes: each becomes U+FFFD, as an invalid byte does in a decoded page, so
+    that one broken string loses neither the answer nor its other records.
+    """
     try:
         document = json.loads(body)
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and Unicode errors
+        text = json.dumps(document, ensure_ascii=False)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
         raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # through UTF-16, where a lone surrogate is one code unit: one U+FFFD for each
+        return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
     return document
 
 

@@ -498,10 +498,11 @@ def test_unexpected_shape_says_where() -> None:
     assert "oa_locations[1].url_for_pdf" in error.detail
 
 
-def test_a_lone_surrogate_escape_is_malformed_json() -> None:
+def test_a_lone_surrogate_escape_becomes_a_replacement_character() -> None:
     # Found by fuzzing: JSON's grammar allows "\ud800", which gave a DOI no UTF-8 encoder (and
     # so no database) takes.
-    assert _raises(b'{"doi": "10.1/\\ud800", "is_oa": false}').reason == "malformed_json"
+    record = parse_unpaywall(b'{"doi": "10.1/\\ud800x\\udfff", "is_oa": false, "year": 2020}')
+    assert (record.doi, record.year) == ("10.1/\ufffdx\ufffd", 2020)
 
 
 def test_a_surrogate_pair_escape_is_text() -> None:
