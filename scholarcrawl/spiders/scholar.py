@@ -54,6 +54,7 @@ from scholarcrawl import progress
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
+from scholarcrawl.decoding import response_selector
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import (
     coauthors_item_from,
@@ -926,7 +927,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, cstart, PAGES):
             return
         try:
-            page = parse_profile_page(response.selector, cstart=cstart)
+            page = parse_profile_page(response_selector(response), cstart=cstart)
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, cstart, exc.reason, response.url, response.meta)
             return
@@ -980,7 +981,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, 0, COAUTHORS):
             return
         try:
-            coauthors = parse_colleagues_page(response.selector)
+            coauthors = parse_colleagues_page(response_selector(response))
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, COAUTHORS)
             return
@@ -1016,7 +1017,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, 0, DETAILS):
             return
         try:
-            detail = parse_detail_page(response.selector)
+            detail = parse_detail_page(response_selector(response))
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, DETAILS)
             return
