@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from scholarcrawl.browser import launch_options, missing_browser
 from scholarcrawl.replay import oa
-from scholarcrawl.replay.faults import Fault
+from scholarcrawl.replay.faults import Fault, parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine, upgrade
@@ -386,27 +386,44 @@ def climbing_hook(server_url: list[str], outside: Path) -> Any:
 def test_pdf_urls_redirects_and_names_that_climb_out_cannot_write_outside_the_store(
     corpus: Corpus, sqlite_url: str, tmp_path: Path
 ) -> None:
+    """Also hostile Unpaywall answers: a JSON bomb, a body over DOWNLOAD_MAXSIZE."""
     outside = tmp_path / "outside"
     outside.mkdir()
     local = oa.pdf_body("a local file the crawl must not read")
     (outside / "local.pdf").write_bytes(local)
-    records = [oa.OaRecord(doi, oa.PDF, title=f"Escape {doi}", year=2020) for doi in CLIMBING]
+    faults = [
+        parse_fault("json_bomb:paths=/v2/10.5555/bomb"),  # 200 KB: under the limit below
+        parse_fault("oversized:paths=/v2/10.5555/huge,size=300000"),
+    ]
+    dois = [*CLIMBING, "10.5555/bomb", "10.5555/huge"]
+    records = [oa.OaRecord(doi, oa.PDF, title=f"Escape {doi}", year=2020) for doi in dois]
     base: list[str] = []
     hook = climbing_hook(base, outside)
-    with ReplayServer(corpus, apis=False, oa=oa.OaCatalogue(records), faults=[hook]) as server:
+    with ReplayServer(
+        corpus, apis=False, oa=oa.OaCatalogue(records), faults=[*faults, hook]
+    ) as server:
         base.append(server.base_url)
-        queue_publications(sqlite_url, [("doi", doi) for doi in CLIMBING])
+        queue_publications(sqlite_url, [("doi", doi) for doi in dois])
         work = tmp_path / "work"
         store = work / "a" / "store"
         store.parent.mkdir(parents=True)
         result = run_scrapy(
             ["crawl", "pdfs", "-a", "download=1"],
-            pdf_settings(server, sqlite_url, PDF_STORE=str(store), PDF_BROWSER_ENABLED="False"),
+            pdf_settings(
+                server,
+                sqlite_url,
+                PDF_STORE=str(store),
+                PDF_BROWSER_ENABLED="False",
+                DOWNLOAD_MAXSIZE="250000",
+            ),
             cwd=store.parent,
         )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = queue_rows(sqlite_url)
     assert {doi: rows[doi].status for doi in CLIMBING} == dict.fromkeys(CLIMBING, "done")
+    # hostile Unpaywall answers: refused, classified, retried later like any unusable answer
+    for doi, reason in (("10.5555/bomb", "malformed_json"), ("10.5555/huge", "response_too_large")):
+        assert rows[doi].status == "http-error" and reason in rows[doi].last_error, doi
     assert all("escape" in rows[doi].pdf_url for doi in CLIMBING)  # the hostile URLs were used
     stored = {doi: row for doi, row in rows.items() if row.download_status == "stored"}
     # every real PDF was kept, by its digest, whatever its URL or the name the server gave
