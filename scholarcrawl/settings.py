@@ -188,6 +188,11 @@ CONCURRENT_REQUESTS = 8
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_TIMEOUT = 30
+# The largest Scholar page, API answer or landing page read (Scrapy's default is 1 GiB): a
+# 100-row profile page is ~150 KB, so a bigger body is hostile or broken and fails classified
+# (`response_too_large`). PDFs have their own limit, PDF_MAX_BYTES.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 5.0
 AUTOTHROTTLE_MAX_DELAY = 60.0

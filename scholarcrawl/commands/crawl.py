@@ -53,7 +53,12 @@ class Command(ScrapyCrawlCommand):
             if STORE_PIPELINE in self.settings.getdict("ITEM_PIPELINES") and not opts.spargs.get(
                 "dry_run"
             ):
-                engine = make_engine(resolve_database_url(self.settings))
+                try:
+                    engine = make_engine(resolve_database_url(self.settings))
+                except DatabaseError as exc:  # not a database URL: nowhere to record the run
+                    print(f"scholarcrawl: {exc}", file=sys.stderr)
+                    self.exitcode = 1
+                    return
                 try:
                     ensure_schema(
                         engine, auto_migrate=self.settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE")

@@ -108,6 +108,11 @@ _INVISIBLE = dict.fromkeys(
         "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff",
     )
 )
+# C0 and C1 control characters and DEL are no text (a NUL is refused by PostgreSQL, an ESC
+# drives terminals): dropped, except the whitespace ones, which split words.
+_INVISIBLE.update(
+    dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if not chr(c).isspace())
+)
 
 _SCHOLAR_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{12}$")
 _USER_PARAM_RE: Final = re.compile(r"[?&;]user=([A-Za-z0-9_-]{12})(?![A-Za-z0-9_-])")

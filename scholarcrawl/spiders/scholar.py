@@ -43,7 +43,7 @@ from typing import Any, Self, TypeGuard
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
@@ -51,6 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from scholarcrawl import progress
+from scholarcrawl.apis.client import RESPONSE_TOO_LARGE
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
@@ -1466,14 +1467,14 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             )
             return
         error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self._finish(scholar_id, progress.ERROR, "network_error", next_cstart=cstart)
-        self._inc("page/failed/network_error")
+        # Scrapy cancels a body over DOWNLOAD_MAXSIZE: the page was answered, just not readable
+        reason = RESPONSE_TOO_LARGE if failure.check(DownloadCancelledError) else "network_error"
+        self._finish(scholar_id, progress.ERROR, reason, next_cstart=cstart)
+        self._inc(f"page/failed/{reason}")
         logger.error(
             "Profile %s %s failed: %s", scholar_id, _where(stage, cstart, request.url), error
         )
-        self.ledger.fail(
-            scholar_id, cstart, "network_error", error, self._cooldown_end(request.meta), stage
-        )
+        self.ledger.fail(scholar_id, cstart, reason, error, self._cooldown_end(request.meta), stage)
 
     def _finish(
         self,

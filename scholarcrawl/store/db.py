@@ -26,8 +26,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
@@ -62,7 +62,7 @@ def redact_url(url: str) -> str:
 
 def sqlite_file_missing(url: str) -> bool:
     """True for a SQLite file that does not exist yet (connecting would create it)."""
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return False
     return parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()
@@ -105,9 +105,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed, its driver loaded; :class:`DatabaseError` (never the password) if not.
+
+    SQLAlchemy's own errors here are tracebacks about a port or a plugin: the operator gets
+    one line instead, with the URL redacted.
+    """
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"{redact_url(url)}: unknown database driver {url.split(':', 1)[0]!r} "
+            "(use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME)"
+        ) from None
+    except (ArgumentError, ValueError):  # the message may quote the URL: left out
+        raise DatabaseError(
+            f"not a database URL: {redact_url(url)} "
+            "(use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME)"
+        ) from None
+    return parsed
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (SQLite gets WAL and foreign keys; PostgreSQL pre-pings)."""
-    parsed = make_url(url)
+    """An engine for ``url`` (SQLite gets WAL and foreign keys; PostgreSQL pre-pings).
+
+    Raises :class:`DatabaseError` for a URL that is not a database URL.
+    """
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

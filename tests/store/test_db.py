@@ -103,3 +103,22 @@ def test_migrations_dir_is_the_package_directory_when_it_is_one() -> None:
     from scholarcrawl.store.db import MIGRATIONS_DIR, migrations_dir
 
     assert migrations_dir() == MIGRATIONS_DIR
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://ops:Hush-1234@db:notaport/x", "not a database URL: postgresql"),
+        ("postgresql+psycopg://ops:Hush-1234@[::1/x", "not a database URL: postgresql"),
+        ("postgres://ops:Hush-1234@db/x", "postgres://ops:***@db/x: unknown database driver"),
+        ("nodb", "not a database URL: nodb"),
+    ],
+)
+def test_a_url_that_is_no_database_url_is_one_clear_error_without_its_password(
+    url: str, message: str
+) -> None:
+    for attempt in (db.make_engine, db.sqlite_file_missing):
+        with pytest.raises(db.DatabaseError) as raised:
+            attempt(url)
+        assert message in str(raised.value) and "Hush-1234" not in str(raised.value)
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__
