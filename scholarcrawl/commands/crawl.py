@@ -53,18 +53,20 @@ class Command(ScrapyCrawlCommand):
             if STORE_PIPELINE in self.settings.getdict("ITEM_PIPELINES") and not opts.spargs.get(
                 "dry_run"
             ):
-                engine = make_engine(resolve_database_url(self.settings))
                 try:
-                    ensure_schema(
-                        engine, auto_migrate=self.settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE")
-                    )
+                    engine = make_engine(resolve_database_url(self.settings))
+                    try:
+                        ensure_schema(
+                            engine,
+                            auto_migrate=self.settings.getbool("SCHOLARCRAWL_AUTO_MIGRATE"),
+                        )
+                    finally:
+                        engine.dispose()
                 except DatabaseError as exc:
                     print(f"scholarcrawl: {exc}", file=sys.stderr)
                     self._fail_scheduled_run(job, f"refused before it started: {exc}")
                     self.exitcode = 1
                     return
-                finally:
-                    engine.dispose()
         super().run(args, opts)
 
     def _fail_scheduled_run(self, job: str | None, error: str) -> None:

@@ -27,7 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
@@ -111,7 +111,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            directory = Path(database).expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the directory {directory} of the database "
+                    f"{redact_url(url)}: {exc.strerror or exc.__class__.__name__}"
+                ) from None
         engine = create_engine(url, poolclass=NullPool if not database else None)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -171,9 +178,12 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        # unreachable (OperationalError), or something that is no database of ours (a SQLite
+        # file of something else is a DatabaseError): one line either way, never a traceback
+        verb = "reach" if isinstance(exc, OperationalError) else "use"
         raise DatabaseError(
-            f"cannot reach the database {redact_url(engine.url.render_as_string())}: "
+            f"cannot {verb} the database {redact_url(engine.url.render_as_string())}: "
             f"{exc.orig.__class__.__name__}: {str(exc.orig).strip().splitlines()[0]}"
         ) from None
 
@@ -249,7 +259,10 @@ def schema_is_current(url: str) -> bool:
     """A database exists at ``url`` with the current schema (checked without creating it)."""
     if sqlite_file_missing(url):
         return False
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except DatabaseError:
+        return False
     try:
         return current_revision(engine) == head_revision()
     except DatabaseError:
