@@ -54,6 +54,7 @@ from scholarcrawl import progress
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
+from scholarcrawl.dbloss import DATABASE_LOST, DatabaseLoss
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import (
     coauthors_item_from,
@@ -1205,6 +1206,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         pending = self._pending_pages.pop(key)
         assert self.ledger is not None
         if pending.error is not None:
+            if DatabaseLoss.of(self.crawler).message is not None:
+                # nothing can be recorded (said once): the row's lease brings the page back
+                self.progress.finish(scholar_id, progress.ERROR, DATABASE_LOST, next_cstart=cstart)
+                return
             self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
             logger.error(
                 "Profile %s %s %s was not stored (%s); it stays queued at that page",

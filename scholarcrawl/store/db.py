@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import importlib.resources
 import os
 import shutil
@@ -38,6 +39,20 @@ _LOCK_KEY = 0x5C401A  # PostgreSQL advisory lock of scholarcrawl's migrations
 
 class DatabaseError(RuntimeError):
     """The database cannot be used: unreachable, or its schema does not match the code."""
+
+
+class DatabaseLost(DatabaseError):
+    """The database stopped answering in the middle of a run (down, cut off, or locked by
+    another process beyond the busy timeout): nothing more can be recorded."""
+
+
+def database_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached any more, rather than that one
+    statement was refused: the connection failed or was cut (PostgreSQL down, a network
+    failure), or SQLite could not open, lock or write its file (``OperationalError``)."""
+    if isinstance(exc, DatabaseLost | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def resolve_database_url(settings: Mapping[str, Any] | None = None) -> str:
@@ -71,7 +86,7 @@ def sqlite_file_missing(url: str) -> bool:
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def _wal_mode(cursor: Any) -> None:
+def _wal_mode(cursor: Any, busy_seconds: float = _BUSY_TIMEOUT_SECONDS) -> None:
     """Switch the database to WAL, waiting for other processes.
 
     SQLite does not call the busy handler for the journal-mode change: two processes opening
@@ -79,7 +94,7 @@ def _wal_mode(cursor: Any) -> None:
     says. So an already-WAL database is left alone, and the change is retried until the busy
     timeout runs out.
     """
-    deadline = time.monotonic() + _BUSY_TIMEOUT_SECONDS
+    deadline = time.monotonic() + busy_seconds
     delay = 0.01
     while True:
         try:
@@ -94,21 +109,37 @@ def _wal_mode(cursor: Any) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # busy_timeout first: a second writer waits instead of failing at once. WAL lets a
     # reader (the CLI) look while a crawl writes.
-    cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
-    _wal_mode(cursor)
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+    _wal_mode(cursor, busy_seconds)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def sqlite_busy_seconds(url: str) -> float:
+    """How long a SQLite connection waits for another process's lock: the URL's own
+    ``?timeout=SECONDS`` (the sqlite3 driver's argument) when given, else 30 s."""
+    value = make_url(url).query.get("timeout")
+    if value is None:
+        return _BUSY_TIMEOUT_SECONDS
+    try:
+        seconds = float(value if isinstance(value, str) else value[0])
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise DatabaseError(f"timeout={value!r} in the SQLite URL must be seconds (>= 0)")
+    return seconds
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (SQLite gets WAL and foreign keys; PostgreSQL pre-pings)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        busy_seconds = sqlite_busy_seconds(url)
         database = parsed.database
         if database and database != ":memory:":
             directory = Path(database).expanduser().parent
@@ -120,7 +151,7 @@ def make_engine(url: str) -> Engine:
                     f"{redact_url(url)}: {exc.strerror or exc.__class__.__name__}"
                 ) from None
         engine = create_engine(url, poolclass=NullPool if not database else None)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_seconds))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
 

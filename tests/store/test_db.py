@@ -103,3 +103,16 @@ def test_migrations_dir_is_the_package_directory_when_it_is_one() -> None:
     from scholarcrawl.store.db import MIGRATIONS_DIR, migrations_dir
 
     assert migrations_dir() == MIGRATIONS_DIR
+
+
+def test_the_urls_timeout_sets_the_busy_timeout_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    for query, milliseconds in (("", 30000), ("?timeout=0.25", 250)):
+        engine = db.make_engine(f"sqlite:///{tmp_path / 'busy.sqlite3'}{query}")
+        try:
+            with engine.connect() as connection:
+                busy = connection.execute(text("PRAGMA busy_timeout")).scalar_one()
+        finally:
+            engine.dispose()
+        assert busy == milliseconds
+    with pytest.raises(db.DatabaseError, match="timeout='soon' in the SQLite URL"):
+        db.make_engine(f"sqlite:///{tmp_path / 'busy.sqlite3'}?timeout=soon")
