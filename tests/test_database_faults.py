@@ -9,6 +9,8 @@ until the test lets it go): nothing here waits for a duration or asserts on one.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,18 +19,22 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
 from scholarcrawl.store.db import (
+    _migration_lock,
+    current_revision,
+    head_revision,
     make_engine,
     upgrade,
 )
+from scholarcrawl.store.models import Base
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunStore
-from tests.support.crawl import FAST, run_scrapy, start_scrapy
+from tests.support.crawl import FAST, REPO_ROOT, run_scrapy, start_scrapy
 from tests.support.dbdump import dump
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.scrapyd import ScrapydServer
@@ -420,3 +426,125 @@ def test_a_database_lost_mid_crawl_fails_the_run_cleanly_and_a_rerun_finishes_it
     # the rerun asks only for what was not stored
     assert [page for page in pages if page[0] == first] == [(first, 100), (first, 200)]
     assert dump_of(outage.url) == clean_dump(backend_of(outage.url))
+
+
+# --- two processes at once -------------------------------------------------------------------
+
+
+def waiting_for_lock(url: str, engine: Engine) -> int:
+    """How many processes wait for the migration lock the test holds."""
+    if backend_of(url) == "postgresql":
+        with engine.connect() as connection:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            return int(connection.execute(text(query)).scalar_one())
+    database = make_url(url).database
+    assert database
+    inode = Path(database + ".migrate-lock").stat().st_ino
+    with open("/proc/locks", encoding="ascii") as locks:
+        # a blocked request is listed under the lock it waits for, after "->"
+        return sum(1 for line in locks if "->" in line and f":{inode} " in line)
+
+
+def test_two_upgrades_of_one_empty_database_at_once_migrate_it_once(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        # the test holds the migration lock until both processes wait for it: both saw an
+        # empty database, so both set out to migrate it at the same moment
+        with _migration_lock(engine):
+            upgrades = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "scholarcrawl.cli",
+                        "db",
+                        "upgrade",
+                        "--database",
+                        database_url,
+                    ],
+                    cwd=REPO_ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            try:
+                wait_for(
+                    lambda: waiting_for_lock(database_url, engine) == 2, "both wait for the lock"
+                )
+            except BaseException:
+                for process in upgrades:
+                    process.kill()
+                raise
+        results = [process.communicate(timeout=WAIT_SECONDS) for process in upgrades]
+        assert [process.returncode for process in upgrades] == [0, 0], results
+        for out, err in results:
+            assert err == "" and f"-> {head_revision()}" in out
+        assert current_revision(engine) == head_revision()
+        # the schema is the one a single upgrade makes: every table of the models, once
+        assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {
+            "alembic_version"
+        }
+    finally:
+        engine.dispose()
+
+
+def test_two_crawls_of_the_same_profiles_at_once_one_skips_and_nothing_is_doubled(
+    corpus: Corpus, migrated_database_url: str, tmp_path: Path, clean_dump: Callable[[str], Dump]
+) -> None:
+    url = migrated_database_url
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_first_page(request: ReplayRequest) -> ReplayResponse | None:
+        # the first crawl's first page waits at the server while the second crawl runs
+        if request.path.startswith("/citations") and not held.is_set():
+            held.set()
+            release.wait(WAIT_SECONDS)
+        return None
+
+    with ReplayServer(corpus, faults=[hold_first_page]) as replay:
+        # no AutoThrottle: the held page's latency would pace every later page
+        quick = settings_for(replay, url, AUTOTHROTTLE_ENABLED="False")
+        first = start_scrapy(crawl_arguments(corpus), quick, log=tmp_path / "first.log")
+        try:
+            wait_for(
+                lambda: held.is_set() or first.poll() is not None, "the first crawl's first page"
+            )
+            assert held.is_set(), (tmp_path / "first.log").read_text(encoding="utf-8")[-3000:]
+            second = run_scrapy(crawl_arguments(corpus), settings_for(replay, url))
+            during = scholar_pages(replay)
+        finally:
+            release.set()
+        status = first.wait(timeout=WAIT_SECONDS)
+    first_log = (tmp_path / "first.log").read_text(encoding="utf-8")
+    assert status == 0, first_log[-3000:]
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    # the second crawl asked Scholar for nothing, and says why, once per profile
+    assert during == []  # the first crawl's held page is logged once it is answered
+    for scholar_id in corpus.ids:
+        assert (
+            f"Profile {scholar_id} is being crawled by another run (its queue row is claimed): "
+            "skipped" in second.stderr
+        )
+    assert "Traceback" not in second.stderr + first_log
+
+    engine = make_engine(url)
+    try:
+        runs = {run.status: run for run in RunStore(engine).recent()}
+        assert set(runs) == {"completed"} and len(RunStore(engine).recent()) == 2
+        skipped = [
+            run
+            for run in RunStore(engine).recent()
+            if {p.status for p in RunStore(engine).scholars_of(run.id)} == {"claimed_elsewhere"}
+        ]
+        assert len(skipped) == 1  # the second run recorded why it left each profile alone
+        assert {p.scholar_id for p in RunStore(engine).scholars_of(skipped[0].id)} == set(
+            corpus.ids
+        )
+    finally:
+        engine.dispose()
+    # no row twice (the dump keeps duplicates) and nothing missing: as one clean crawl
+    assert dump_of(url) == clean_dump(backend_of(url))

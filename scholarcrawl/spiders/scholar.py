@@ -644,7 +644,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 continue
             entry = self.ledger.claim_profile(scholar_id, self.sortby, self.work)
             if entry is None:
-                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
+                # recorded in run_scholars too: `runs show` says why this run left it alone
+                self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
                 logger.warning(
                     "Profile %s is being crawled by another run (its queue row is claimed): "
                     "skipped",
