@@ -46,13 +46,39 @@ class DatabaseLost(DatabaseError):
     another process beyond the busy timeout): nothing more can be recorded."""
 
 
+# Errors of a database out of reach, as opposed to one statement refused. PostgreSQL: SQLSTATE
+# classes 08 (connection), 57P (shut down, starting up) and 53 (disk full, no connection
+# left); a client-side failure (refused, cut) has no SQLSTATE. A deadlock (40P01) or a
+# cancelled statement (57014) fails one write only. SQLite: the file cannot be locked, opened,
+# read or written.
+_LOST_SQLSTATES = ("08", "57P", "53")
+_LOST_SQLITE_ERRORS = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+)
+
+
 def database_lost(exc: BaseException) -> bool:
     """True when ``exc`` says the database cannot be reached any more, rather than that one
     statement was refused: the connection failed or was cut (PostgreSQL down, a network
-    failure), or SQLite could not open, lock or write its file (``OperationalError``)."""
-    if isinstance(exc, DatabaseLost | OperationalError):
+    failure), or SQLite could not lock, open or write its file."""
+    if isinstance(exc, DatabaseLost):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return str(getattr(orig, "sqlite_errorname", "")).startswith(_LOST_SQLITE_ERRORS)
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(_LOST_SQLSTATES)
 
 
 def resolve_database_url(settings: Mapping[str, Any] | None = None) -> str:
