@@ -170,6 +170,8 @@ SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS = 0.2
 RUNS_HEARTBEAT_SECONDS = 60.0
 # A running row whose heartbeat is older than this belongs to a killed process: marked failed.
 RUNS_STALE_AFTER_SECONDS = 300.0
+# A closing crawl whose database is lost retries its run's end this long before giving up.
+RUNS_FINISH_RETRY_SECONDS = 300.0
 
 # --- scrapyd (the CLI's client, scholarcrawl/scrapyd.py; docs/scrapyd.md) -------------------
 # Where scrapyd listens; the environment variable of the same name wins. Credentials come from

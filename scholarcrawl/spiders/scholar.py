@@ -55,6 +55,7 @@ from scholarcrawl.apis.client import RESPONSE_TOO_LARGE
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
+from scholarcrawl.dbloss import DATABASE_LOST, DatabaseLoss
 from scholarcrawl.decoding import response_selector
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import (
@@ -645,7 +646,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 continue
             entry = self.ledger.claim_profile(scholar_id, self.sortby, self.work)
             if entry is None:
-                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
+                # recorded in run_scholars too: `runs show` says why this run left it alone
+                self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
                 logger.warning(
                     "Profile %s is being crawled by another run (its queue row is claimed): "
                     "skipped",
@@ -1207,6 +1209,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         pending = self._pending_pages.pop(key)
         assert self.ledger is not None
         if pending.error is not None:
+            if DatabaseLoss.of(self.crawler).message is not None:
+                # nothing can be recorded (said once): the row's lease brings the page back
+                self.progress.finish(scholar_id, progress.ERROR, DATABASE_LOST, next_cstart=cstart)
+                return
             self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
             logger.error(
                 "Profile %s %s %s was not stored (%s); it stays queued at that page",

@@ -459,3 +459,12 @@ def test_the_tracker_runs_with_the_store_pipeline_only() -> None:
     for pipelines in ({}, {STORE_PIPELINE: None}):
         with pytest.raises(NotConfigured):
             RunTracker.from_crawler(get_crawler(settings_dict={"ITEM_PIPELINES": pipelines}))
+
+
+def test_a_lost_database_ends_the_run_failed_saying_so_and_its_retry_is_bounded() -> None:
+    status, error = end_status("database_lost", {})
+    assert status == "failed"
+    assert error is not None and error.startswith("the database was lost during the run")
+    assert RunSettings.from_settings(Settings({})).finish_retry_seconds == 300.0
+    with pytest.raises(ValueError, match="RUNS_FINISH_RETRY_SECONDS must be 0 or more"):
+        RunSettings.from_settings(Settings({"RUNS_FINISH_RETRY_SECONDS": "-1"}))
