@@ -83,6 +83,14 @@ bench-quick: $(STAMP) ## the same benchmarks at small sizes, each run once (abou
 	$(BIN)/python -m bench.scale --output $(BENCH_OUTPUT) --repeat 1 --sizes 1000,10000 --crawl-sizes 3000,15000 --batch-profiles 2
 	$(BIN)/python -m bench.report --results $(BENCH_OUTPUT)
 
+# the soak's length in minutes and its database (sqlite or postgresql)
+SOAK_MINUTES ?= 30
+SOAK_BACKEND ?= sqlite
+
+.PHONY: soak
+soak: $(STAMP) ## crawl 2000 generated profiles round after round for SOAK_MINUTES (30) against a replay with random faults, then count rows lost and doubled against a clean crawl, into BENCH_OUTPUT
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --backend $(SOAK_BACKEND) --output $(BENCH_OUTPUT)
+
 .PHONY: replay
 replay: $(STAMP) ## serve the demo's profiles on http://127.0.0.1:8000 until Ctrl-C
 	$(BIN)/scholarcrawl replay --port 8000

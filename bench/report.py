@@ -27,6 +27,7 @@ SECTIONS = {
     "economy": "bench.economy",
     "crawl": "bench.crawl",
     "scale": "bench.scale",
+    "soak": "bench.soak",  # `make soak`, not `make bench`: 30 minutes
 }
 
 
@@ -86,6 +87,9 @@ def _parameters(name: str, section: Mapping[str, Any]) -> str:
         "api_profiles",
         "refresh_profiles",
         "repeat",
+        "minutes",
+        "fault_probability",
+        "backend",
     )
     return ", ".join(f"{k} {parameters[k]}" for k in keys if k in parameters)
 

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 FORMATS = ("jsonl", "csv", "bibtex")
 #: Separator of the values of a multi-valued CSV cell.
 CSV_JOIN = "; "
+#: What a text cell may not start with, unquoted: a spreadsheet reads it as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The CSV header, in order (one row per publication; see docs/export.md).
 CSV_COLUMNS = (
     "id",
@@ -261,11 +263,22 @@ def write_jsonl(records: Iterable[ExportRecord], out: TextIO) -> int:
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else str(value)
+    """A CSV cell; text a spreadsheet would run as a formula is quoted (``'=…``).
+
+    OWASP's rule for CSV injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return gets a leading ``'`` (titles, names and venues come from the
+    web). Numbers are written as they are: they stay numbers, and none of ours is negative.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
 
 
 def _joined(values: Iterable[object]) -> str:
-    return CSV_JOIN.join(_cell(value) for value in values)
+    # the joined text becomes one cell: only its start matters to a spreadsheet
+    return CSV_JOIN.join("" if value is None else str(value) for value in values)
 
 
 def csv_row(record: ExportRecord) -> list[str]:

@@ -4,6 +4,10 @@ Scrapy logs every scraped item at DEBUG. Under ``LOG_LEVEL`` INFO or above the h
 that record, but only after it was built: about as much work per publication as a pipeline.
 :class:`ScholarLogFormatter` builds it only when ``LOG_LEVEL`` lets DEBUG through.
 
+An item that failed because the database was lost (:func:`~scholarcrawl.store.db.database_lost`)
+is logged at DEBUG: :mod:`scholarcrawl.dbloss` said it once at ERROR, and a page of a hundred
+rows would otherwise log a hundred tracebacks.
+
 Settings: ``LOG_FORMATTER`` (set to this class in settings.py), ``LOG_LEVEL``.
 """
 
@@ -17,6 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
+
+from scholarcrawl.store.db import database_lost
 
 
 class ScholarLogFormatter(LogFormatter):
@@ -41,3 +47,15 @@ class ScholarLogFormatter(LogFormatter):
         if not self.log_items:
             return None
         return super().scraped(item, response, spider)
+
+    def item_error(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        result = super().item_error(item, exception, response, spider)
+        if database_lost(exception):
+            result["level"] = logging.DEBUG
+        return result

@@ -49,6 +49,7 @@ from scholarcrawl.apis.config import (
     setting_email,
 )
 from scholarcrawl.apis.unpaywall import UnpaywallRecord, parse_unpaywall, unpaywall_url
+from scholarcrawl.decoding import response_text
 from scholarcrawl.landing import (
     find_pdf_candidates,
     is_challenge,
@@ -336,7 +337,7 @@ class PdfResolver:
                 landing_url=response.url,
                 error=f"{what} is not HTML ({_content_type(response)})",
             )
-        page = parse_page(response.text)  # once, for every question asked of it
+        page = parse_page(response_text(response))  # once, for every question asked of it
         if is_challenge(page, response.status):
             return PdfOutcome(BLOCKED, landing_url=response.url, error=f"{step}: bot check")
         candidate = pick_pdf(

@@ -170,6 +170,8 @@ SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS = 0.2
 RUNS_HEARTBEAT_SECONDS = 60.0
 # A running row whose heartbeat is older than this belongs to a killed process: marked failed.
 RUNS_STALE_AFTER_SECONDS = 300.0
+# A closing crawl whose database is lost retries its run's end this long before giving up.
+RUNS_FINISH_RETRY_SECONDS = 300.0
 
 # --- scrapyd (the CLI's client, scholarcrawl/scrapyd.py; docs/scrapyd.md) -------------------
 # Where scrapyd listens; the environment variable of the same name wins. Credentials come from
@@ -188,6 +190,11 @@ CONCURRENT_REQUESTS = 8
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_TIMEOUT = 30
+# The largest Scholar page, API answer or landing page read (Scrapy's default is 1 GiB): a
+# 100-row profile page is ~150 KB, so a bigger body is hostile or broken and fails classified
+# (`response_too_large`). PDFs have their own limit, PDF_MAX_BYTES.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 5.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -224,6 +231,8 @@ EXTENSIONS = {
     "scholarcrawl.extensions.throttle.SlotAwareAutoThrottle": 0,
     "scholarcrawl.extensions.summary.CrawlSummary": 500,
     "scholarcrawl.extensions.runs.RunTracker": 600,
+    # a Ctrl-C or scrapyd cancel while the spider opens still closes it (run `cancelled`)
+    "scholarcrawl.extensions.shutdown.StartupShutdown": 700,
 }
 # `scrapy crawl` checks spider arguments and the database before anything starts.
 COMMANDS_MODULE = "scholarcrawl.commands"

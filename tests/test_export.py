@@ -716,6 +716,41 @@ def test_profiles_as_jsonl_and_csv_carry_the_full_coauthor_list() -> None:
     assert second["coauthors_full"] == second["coauthors_full_at"] == ""
 
 
+FORMULAS = ("=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR")
+
+
+@pytest.mark.parametrize("payload", FORMULAS)
+def test_text_cells_that_a_spreadsheet_would_run_are_quoted_in_both_csvs(payload: str) -> None:
+    records = [
+        record(
+            title=payload,
+            authors=payload,
+            venue=payload,
+            scholars=(ExportAuthorship(A, payload, 7, 1, f"{A}:k"),),
+        )
+    ]
+    row = dict(zip(CSV_COLUMNS, next(iter(csv_rows(write_csv, records))), strict=True))
+    for column in ("title", "authors", "venue", "scholar_names"):
+        assert row[column] == "'" + payload, column
+    # numbers stay numbers, and text that cannot start a formula is untouched
+    assert (row["year"], row["citations"], row["scholar_citations"]) == ("2015", "7", "7")
+    assert row["identifiers"] == "doi:10.1038/nature14539 (self, crossref, 0.98)"
+    hostile = profile(name=payload, affiliation=payload, interests=(payload, "=x"))
+    cells = dict(zip(PROFILE_CSV_COLUMNS, csv_rows(write_profiles_csv, [hostile])[0], strict=True))
+    assert cells["name"] == cells["affiliation"] == "'" + payload
+    assert cells["interests"] == "'" + payload + "; =x"  # a cell is judged by its start
+    assert cells["citations_all"] == "10" and cells["scholar_id"] == A
+    # JSON keeps the text exactly: only the CSV is guarded
+    assert json.loads(written(write_jsonl, records))["title"] == payload
+
+
+def csv_rows(writer: Any, items: Iterable[Any]) -> list[list[str]]:
+    """The data rows ``writer`` writes for ``items``, read back (the header checked)."""
+    rows = list(csv.reader(io.StringIO(written(writer, items), newline="")))
+    assert rows[0] in (list(CSV_COLUMNS), list(PROFILE_CSV_COLUMNS))
+    return rows[1:]
+
+
 def test_the_docs_list_the_profile_columns_in_order() -> None:
     doc = (REPO_ROOT / "docs" / "export.md").read_text(encoding="utf-8")
     listed = doc[doc.index("## Profiles") :]

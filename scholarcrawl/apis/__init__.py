@@ -53,11 +53,23 @@ def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
 
 
 def load_json(body: bytes) -> Any:
-    """The JSON document of an answer; ``malformed_json`` when the body is not one."""
+    """The JSON document of an answer; ``malformed_json`` when the body is not one.
+
+    JSON's grammar allows a lone surrogate escape (``"\\ud800"``), which no UTF-8 encoder, and
+    so no database, takes: each becomes U+FFFD, as an invalid byte does in a decoded page, so
+    that one broken string loses neither the answer nor its other records.
+    """
     try:
-        return json.loads(body)
+        document = json.loads(body)
+        text = json.dumps(document, ensure_ascii=False)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
         raise ApiResponseError("malformed_json", f"{exc}: {body_excerpt(body)}") from exc
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # through UTF-16, where a lone surrogate is one code unit: one U+FFFD for each
+        return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+    return document
 
 
 def json_or_none(body: bytes) -> Any:

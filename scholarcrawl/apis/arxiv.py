@@ -70,6 +70,9 @@ _TITLE_BREAKERS = re.compile(r'["“”„«»()\[\]{}:\\]')
 _OPERATORS = frozenset({"AND", "OR", "ANDNOT", "NOT"})
 _SURNAME_SEPARATORS = re.compile(r"[\s\-‐‑–]+")
 
+# totalResults and startIndex: arXiv holds a few million papers; 18 digits always fit an int64.
+_MAX_DIGITS: Final = 18
+
 _ERROR_ID = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/api/errors\b")
 _YEAR = re.compile(r"^\s*(\d{4})-")
 
@@ -310,7 +313,12 @@ def _text(element: etree._Element | None) -> str | None:
 
 
 def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isascii() and text.isdigit() else None
+    """A feed's count or offset; None when not a plain number or longer than any real one
+    (``int()`` itself refuses a run of more than 4300 digits)."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else None
 
 
 def _year(text: str | None) -> int | None:

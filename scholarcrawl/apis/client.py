@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +58,8 @@ PERMIT_MAX_POLL_SECONDS = 0.5
 MAX_RETRY_AFTER_SECONDS = 7 * 86400.0
 #: Refusals that are the API's final word on a request (kept in the cache like answers).
 DEFINITIVE_ERRORS = frozenset({"http_404", "api_error"})
+#: The reason of an answer whose body went over DOWNLOAD_MAXSIZE (Scrapy cancelled it).
+RESPONSE_TOO_LARGE = "response_too_large"
 T = TypeVar("T")
 
 
@@ -340,6 +343,12 @@ class ApiClient:
         assert engine is not None
         try:
             return await engine.download_async(request)
+        except DownloadCancelledError as exc:
+            # Scrapy cancels a body larger than DOWNLOAD_MAXSIZE: a broken or hostile answer,
+            # never kept, that the caller records as an error like any unusable answer
+            self._inc(service, f"failure/{RESPONSE_TOO_LARGE}")
+            detail = str(exc) or "a body over DOWNLOAD_MAXSIZE"
+            raise ApiResponseError(RESPONSE_TOO_LARGE, detail) from exc
         except Exception as exc:  # network failure after Scrapy's retries, or a refusal
             self._inc(service, f"failure/{type(exc).__name__}")
             raise ApiUnavailable(service.name, "network", f"{type(exc).__name__}: {exc}") from exc

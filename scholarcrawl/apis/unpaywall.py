@@ -26,9 +26,9 @@ of document. Its ``message`` becomes the error detail; only a 422 (or a 200) car
 
 Unknown fields are ignored and missing optional ones read as None; a field of the wrong type
 (``is_oa`` not a bool, a location that is not an object, a URL that is a number) raises
-``unexpected_shape`` rather than being guessed at. A URL that is a string but not http(s) is
-kept on its location and ignored by :meth:`UnpaywallRecord.pdf_urls` and
-:meth:`UnpaywallRecord.landing_urls`.
+``unexpected_shape`` rather than being guessed at. A URL that is a string but not http(s), or
+that holds a control character (NUL, a line break), is kept on its location and ignored by
+:meth:`UnpaywallRecord.pdf_urls` and :meth:`UnpaywallRecord.landing_urls`.
 """
 
 from __future__ import annotations
@@ -215,6 +215,8 @@ def _web_urls(urls: Iterable[str | None]) -> list[str]:
 
 
 def _is_web_url(url: str) -> bool:
+    if any(ord(char) < 0x20 or char == "\x7f" for char in url):
+        return False  # a control character (NUL, CR, LF...): no URL to fetch or to store
     try:
         parts = urlsplit(url)
     except ValueError:  # an invalid IPv6 netloc, say

@@ -10,16 +10,22 @@ done of pages known); on close, the end status:
 - ``cancelled``: it was shut down (Ctrl-C, SIGTERM, ``scrapyd`` cancel);
 - ``failed``: the database failed under it, or it closed for any other reason.
 
+When the database is lost as the crawl closes (down, cut off, locked), the end is retried,
+every few seconds, for up to ``RUNS_FINISH_RETRY_SECONDS``: a database back within that time
+gets the run's real end at once, not when a reaper finds its heartbeat stale.
+
 A dry run records its row only in a database that already has the current schema: it never
 creates or migrates one. Settings: ``RUNS_HEARTBEAT_SECONDS``, ``RUNS_STALE_AFTER_SECONDS``,
-``SCHOLARCRAWL_DATABASE_URL``. The tracker runs whenever the store pipeline does.
+``RUNS_FINISH_RETRY_SECONDS``, ``SCHOLARCRAWL_DATABASE_URL``. The tracker runs whenever the store
+pipeline does.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Self
@@ -28,15 +34,22 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from twisted.internet.task import LoopingCall
+from twisted.internet.task import LoopingCall, deferLater
 
 from scholarcrawl.continuation import make_owner
+from scholarcrawl.dbloss import DATABASE_LOST
 from scholarcrawl.events import log_event
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import PREFIX, stat_key
-from scholarcrawl.store.db import make_engine, resolve_database_url, schema_is_current
+from scholarcrawl.store.db import (
+    database_lost,
+    make_engine,
+    resolve_database_url,
+    schema_is_current,
+)
 from scholarcrawl.store.runs import CANCELLED, COMPLETED, FAILED, RunStore
 
 logger = logging.getLogger(__name__)
@@ -44,6 +57,9 @@ logger = logging.getLogger(__name__)
 STORE_PIPELINE = "scholarcrawl.pipelines.store.StorePipeline"
 #: The close reason of a crawl whose run row could not be written (it sends nothing).
 RUN_NOT_RECORDED = "run_not_recorded"
+# Waits between two tries of a run's end while its database is lost: short, then steady.
+_FINISH_RETRY_FIRST_SECONDS = 0.5
+_FINISH_RETRY_MAX_SECONDS = 5.0
 # Bookkeeping of the run only: never written with values that could hold a secret.
 _RUN_STAT_PREFIXES = (f"{PREFIX}/", "item_scraped_count", "item_dropped_count", "response_")
 # Close reasons of a run that did what it was asked (Scrapy's own limits included).
@@ -99,6 +115,11 @@ def end_status(reason: str, stats: Mapping[str, Any]) -> tuple[str, str | None]:
     """The run's end status and error message from the spider's close reason (pure)."""
     if reason in _CANCELLED_REASONS:
         return CANCELLED, f"shut down before the end (close reason {reason!r})"
+    if reason == DATABASE_LOST:
+        return FAILED, (
+            "the database was lost during the run, which stopped there: what it did not store "
+            "is crawled again by a later run (see the log's database.lost)"
+        )
     failures = database_errors(stats)
     if failures:
         return FAILED, (
@@ -112,10 +133,12 @@ def end_status(reason: str, stats: Mapping[str, Any]) -> tuple[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class RunSettings:
-    """``RUNS_HEARTBEAT_SECONDS`` and ``RUNS_STALE_AFTER_SECONDS``, validated."""
+    """``RUNS_HEARTBEAT_SECONDS``, ``RUNS_STALE_AFTER_SECONDS`` and
+    ``RUNS_FINISH_RETRY_SECONDS``, validated."""
 
     heartbeat_seconds: float
     stale_after_seconds: float
+    finish_retry_seconds: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RunSettings:
@@ -128,7 +151,10 @@ class RunSettings:
                 "RUNS_STALE_AFTER_SECONDS must be longer than RUNS_HEARTBEAT_SECONDS "
                 f"(got {stale} and {heartbeat}): a live run would be taken for a dead one"
             )
-        return cls(heartbeat, stale)
+        retry = settings.getfloat("RUNS_FINISH_RETRY_SECONDS", 300.0)
+        if not retry >= 0:
+            raise ValueError(f"RUNS_FINISH_RETRY_SECONDS must be 0 or more, not {retry}")
+        return cls(heartbeat, stale, retry)
 
 
 class RunTracker:
@@ -245,12 +271,12 @@ class RunTracker:
 
     # --- close -------------------------------------------------------------------------------
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> Coroutine[Any, Any, None] | None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         if self._store is None or self.run_id is None:
             self._dispose()
-            return
+            return None
         assert self.crawler.stats is not None
         all_stats = self.crawler.stats.get_stats()
         status, error = end_status(reason, all_stats)
@@ -259,32 +285,78 @@ class RunTracker:
             for key, value in all_stats.items()
             if key.startswith(_RUN_STAT_PREFIXES) and isinstance(value, int | float | str)
         }
+        ending = _Ending(
+            status=status,
+            reason=reason,
+            stats=stats,
+            counters=run_counters(all_stats),
+            progress=_progress(spider),
+            error=error,
+        )
         try:
-            self._store.finish(
-                self.run_id,
-                status,
-                stats=stats,
-                counters=run_counters(all_stats),
-                progress=_progress(spider),
-                error=error,
-            )
+            self._finish(ending)
         except SQLAlchemyError as exc:
-            logger.error(
-                "Cannot record the end of run %s (%s): it is marked failed once its heartbeat "
-                "goes stale",
-                self.run_id,
-                exc.__class__.__name__,
-            )
-        else:
-            log_event(
-                logger,
-                logging.INFO,
-                "run.finished",
-                run_id=self.run_id,
-                status=status,
-                reason=reason,
-            )
+            if database_lost(exc) and self.config.finish_retry_seconds > 0:
+                logger.warning(
+                    "Cannot record the end of run %s (%s): the database is lost; trying again "
+                    "for up to %s s",
+                    self.run_id,
+                    exc.__class__.__name__,
+                    f"{self.config.finish_retry_seconds:g}",
+                )
+                return self._finish_when_back(ending)  # the engine awaits it before it stops
+            self._not_recorded(exc)
         self._dispose()
+        return None
+
+    def _finish(self, ending: _Ending) -> None:
+        assert self._store is not None and self.run_id is not None
+        self._store.finish(
+            self.run_id,
+            ending.status,
+            stats=ending.stats,
+            counters=ending.counters,
+            progress=ending.progress,
+            error=ending.error,
+        )
+        log_event(
+            logger,
+            logging.INFO,
+            "run.finished",
+            run_id=self.run_id,
+            status=ending.status,
+            reason=ending.reason,
+        )
+
+    async def _finish_when_back(self, ending: _Ending) -> None:
+        """Write the run's end as soon as the database answers again, or give up at the
+        deadline (a reaper then marks the run failed once its heartbeat is stale)."""
+        from twisted.internet import reactor  # the one Scrapy installed: never import it early
+
+        deadline = time.monotonic() + self.config.finish_retry_seconds
+        wait = _FINISH_RETRY_FIRST_SECONDS
+        try:
+            while True:
+                delay = min(wait, max(0.0, deadline - time.monotonic()))
+                await maybe_deferred_to_future(deferLater(reactor, delay))
+                try:
+                    self._finish(ending)
+                    return
+                except SQLAlchemyError as exc:
+                    if not database_lost(exc) or time.monotonic() >= deadline:
+                        self._not_recorded(exc)
+                        return
+                wait = min(wait * 2, _FINISH_RETRY_MAX_SECONDS)
+        finally:
+            self._dispose()
+
+    def _not_recorded(self, exc: SQLAlchemyError) -> None:
+        logger.error(
+            "Cannot record the end of run %s (%s): it is marked failed once its heartbeat "
+            "goes stale",
+            self.run_id,
+            exc.__class__.__name__,
+        )
 
     def _dispose(self) -> None:
         if self._engine is not None:
@@ -297,6 +369,18 @@ class RunTracker:
     def _inc(self, event: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(stat_key("runs", event))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending:
+    """What a run's row gets when it closes."""
+
+    status: str
+    reason: str
+    stats: dict[str, Any]
+    counters: dict[str, int]
+    progress: dict[str, Any]
+    error: str | None
 
 
 def json_safe(arguments: Mapping[str, Any]) -> dict[str, Any]:

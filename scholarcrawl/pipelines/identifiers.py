@@ -27,6 +27,7 @@ from scrapy.exceptions import NotConfigured
 
 from scholarcrawl.apis.client import ApiClient
 from scholarcrawl.apis.config import ApiConfig
+from scholarcrawl.dbloss import DatabaseLoss
 from scholarcrawl.matching import MatchPolicy
 from scholarcrawl.resolver import (
     RESOLVED,
@@ -35,7 +36,7 @@ from scholarcrawl.resolver import (
     local_identifiers,
 )
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import make_engine, resolve_database_url
+from scholarcrawl.store.db import database_lost, make_engine, resolve_database_url
 from scholarcrawl.store.repository import KnownPublication, Repository
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,17 @@ class IdentifierPipeline:
         item_type = adapter.get("item_type")
         if self.dry_run or item_type not in ("publication", "publication_detail"):
             return item
+        loss = DatabaseLoss.of(self.crawler)
+        loss.check()  # nothing could store it: no database read, no API request
+        try:
+            return await self._process(item, adapter)
+        except Exception as exc:
+            if database_lost(exc):
+                raise loss.lost(exc) from None
+            raise
+
+    async def _process(self, item: Any, adapter: ItemAdapter) -> Any:
+        item_type = adapter.get("item_type")
         assert self.resolver is not None and self.repository is not None
         if item_type == "publication_detail":
             return await self._detail(item, adapter)

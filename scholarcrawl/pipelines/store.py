@@ -15,6 +15,9 @@ into its profile's row.
 The run itself is recorded by :class:`scholarcrawl.extensions.runs.RunTracker`, which gives the
 spider its ``run_id`` once this pipeline has made the schema current.
 
+A database lost in the middle of the crawl fails the item, and every item after it, at once
+(see :mod:`scholarcrawl.dbloss`): the crawl closes and the pages stay queued.
+
 Settings: ``SCHOLARCRAWL_DATABASE_URL`` (or the environment variable of that name),
 ``SCHOLARCRAWL_AUTO_MIGRATE``, ``SCHOLARCRAWL_STORE_BATCH_SIZE``,
 ``SCHOLARCRAWL_STORE_BATCH_WAIT_SECONDS``.
@@ -32,8 +35,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
+from scholarcrawl.dbloss import DatabaseLoss
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import ensure_schema, make_engine, redact_url, resolve_database_url
+from scholarcrawl.store.db import (
+    database_lost,
+    ensure_schema,
+    make_engine,
+    redact_url,
+    resolve_database_url,
+)
 from scholarcrawl.store.repository import Change, PublicationChange, Repository
 
 logger = logging.getLogger(__name__)
@@ -73,6 +83,7 @@ class StorePipeline:
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[PublicationChange]]] = []
         # the next flush: a Handle for the next turn of the loop, a TimerHandle for later
         self._flush_scheduled: asyncio.Handle | None = None
+        self.loss = DatabaseLoss.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -91,6 +102,15 @@ class StorePipeline:
         return getattr(self.crawler.spider, "run_id", None)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        self.loss.check()
+        try:
+            return await self._process(item)
+        except Exception as exc:
+            if database_lost(exc):
+                raise self.loss.lost(exc) from None
+            raise
+
+    async def _process(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         item_type = adapter["item_type"]
         run_id = self.run_id
@@ -206,6 +226,12 @@ class StorePipeline:
         try:
             changes = self.repository.upsert_publications(rows, run_id)
         except Exception as exc:  # each row is retried on its own below
+            if database_lost(exc):  # no row can be written now: each fails with the cause
+                lost = self.loss.lost(exc)
+                for _, future in waiting:
+                    if not future.done():
+                        future.set_exception(lost)
+                return
             logger.debug("A batch of %d rows failed (%r); storing them one by one", len(rows), exc)
             self._inc("batches/one_by_one")
             for values, future in waiting:

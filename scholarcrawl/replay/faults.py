@@ -38,6 +38,17 @@ Kinds, with the reason :func:`scholarcrawl.scholar.blocks.classify` gives:
                     renamed (``gsc_*`` -> ``gsr_*``, ``gs_ai*`` -> ``gs_ri*``): a
                     redesign the parsers do not know [``layout_unrecognised``, never an
                     empty result]. Non-200 answers pass unchanged.
+``oversized``       the normal answer padded (an HTML comment, JSON or XML whitespace) to
+                    ``size`` bytes (default 17 MiB, over the default
+                    ``DOWNLOAD_MAXSIZE``), Content-Length included [the client cancels
+                    it: ``response_too_large``]
+``xxe``             an Atom feed whose DOCTYPE declares an external entity
+                    (``file:///etc/passwd``) used in an entry's title, status 200; for
+                    ``paths=/api/query`` [``forbidden_xml``]
+``billion_laughs``  an Atom feed with nested entity expansions ("billion laughs"), status
+                    200 [``forbidden_xml``]
+``json_bomb``       a JSON array nested 100,000 deep, status 200; for ``paths=/works``
+                    [``malformed_json``]
 =================== ==================================================================
 
 ``truncated`` clamps on every Scholar page kind: before the publication table of a
@@ -68,11 +79,13 @@ Scope and trigger options, valid for every kind:
 * ``seed=S``: seed of that draw, for a repeatable sequence.
 
 Kind options: ``retry_after=N`` (``429``, ``sorry429``, ``503``), ``delay=SECONDS``
-(``slow``), ``fraction=F`` and ``clamp=true|false`` (``truncated``).
+(``slow``), ``fraction=F`` and ``clamp=true|false`` (``truncated``), ``size=BYTES``
+(``oversized``).
 
 Examples: ``429:retry_after=30,after=5,times=2``,
 ``503:ids=AAAAAAAAAAAA;BBBBBBBBBBBB,cstart=100``, ``reset:p=0.1,seed=7``,
-``slow:delay=3``, ``truncated:fraction=0.5,clamp=false``; on detail and co-author pages:
+``slow:delay=3``, ``oversized:size=2000000``, ``xxe:paths=/api/query``,
+``truncated:fraction=0.5,clamp=false``; on detail and co-author pages:
 ``429:pages=detail,after=4,times=1`` (the fifth detail request),
 ``sorry429:keys=AAAAAAAAAAAA:u5HHmVD_uO8C`` (one article), ``404:pages=detail,p=0.1,seed=3``,
 ``layout_changed:pages=colleagues``, ``signin_redirect:pages=detail;colleagues``. A bad spec raises
@@ -101,6 +114,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
+from scholarcrawl.replay.apis import ATOM
 from scholarcrawl.replay.server import PAGE_KINDS, SORRY_PATH, ReplayRequest, ReplayResponse
 from scholarcrawl.replay.templates import (
     render_google_error,
@@ -139,12 +153,23 @@ KINDS: Final = (
     "captcha_inline",
     "404",
     "layout_changed",
+    "oversized",
+    "xxe",
+    "billion_laughs",
+    "json_bomb",
 )
 # a soak should not stall ("slow"); the page-specific kinds are asked for by name
-RANDOM_KINDS: Final = tuple(k for k in KINDS if k not in ("slow", "404", "layout_changed"))
+RANDOM_KINDS: Final = tuple(
+    k
+    for k in KINDS
+    if k not in ("slow", "404", "layout_changed", "oversized", "xxe", "billion_laughs", "json_bomb")
+)
 DEFAULT_PATHS: Final = frozenset({"/citations"})
 DEFAULT_DELAY: Final = 35.0  # seconds; the default DOWNLOAD_TIMEOUT is 30
 DEFAULT_FRACTION: Final = 0.4
+DEFAULT_SIZE: Final = 17 * 1024 * 1024  # bytes; the default DOWNLOAD_MAXSIZE is 16 MiB
+XXE_TARGET: Final = "file:///etc/passwd"
+JSON_BOMB_DEPTH: Final = 100_000
 
 _RETRY_AFTER_KINDS = frozenset({"429", "sorry429", "503"})
 # where a page's data starts: a truncated page is cut before it (profile, detail, co-authors)
@@ -180,6 +205,52 @@ def change_layout(body: bytes) -> bytes:
     for pattern, replacement in _RENAMES:
         body = pattern.sub(replacement, body)
     return body
+
+
+def pad_to(body: bytes, content_type: str, size: int) -> bytes:
+    """``body`` grown to ``size`` bytes with filler its format ignores (never shortened)."""
+    missing = size - len(body)
+    if missing <= 0:
+        return body
+    if "html" in content_type and missing >= 7:
+        return body + b"<!--" + b" " * (missing - 7) + b"-->"
+    return body + b" " * missing  # JSON and XML allow trailing whitespace
+
+
+_ATOM_OPEN = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>ArXiv Query</title>'
+
+
+def xxe_feed() -> bytes:
+    """An Atom feed reading a local file through an external entity, were entities resolved."""
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<!DOCTYPE feed [<!ENTITY xxe SYSTEM "'
+        + XXE_TARGET.encode()
+        + b'">]>\n'
+        + _ATOM_OPEN
+        + b"<entry><id>http://arxiv.org/abs/2101.00001v1</id><title>&xxe;</title>"
+        b"<summary>&xxe;</summary></entry></feed>"
+    )
+
+
+def billion_laughs_feed() -> bytes:
+    """An Atom feed whose one entity expands to 10^9 "lol"s, were entities expanded."""
+    entities = [b'<!ENTITY lol "lol">']
+    for level in range(1, 10):
+        previous = b"lol" if level == 1 else b"lol%d" % (level - 1)
+        entities.append(b'<!ENTITY lol%d "%s">' % (level, (b"&" + previous + b";") * 10))
+    return (
+        b'<?xml version="1.0"?>\n<!DOCTYPE feed ['
+        + b"".join(entities)
+        + b"]>\n"
+        + _ATOM_OPEN
+        + b"<entry><id>http://arxiv.org/abs/2101.00001v1</id><title>&lol9;</title></entry></feed>"
+    )
+
+
+def json_bomb() -> bytes:
+    """A JSON array nested :data:`JSON_BOMB_DEPTH` deep (a recursive decoder's stack)."""
+    return b"[" * JSON_BOMB_DEPTH + b"]" * JSON_BOMB_DEPTH
 
 
 def _url(request: ReplayRequest) -> str:
@@ -219,6 +290,7 @@ def build_response(
     delay: float = DEFAULT_DELAY,
     fraction: float = DEFAULT_FRACTION,
     clamp: bool = True,
+    size: int = DEFAULT_SIZE,
 ) -> ReplayResponse:
     """The answer of one fault ``kind`` to ``request`` (``slow`` sleeps first)."""
     server = request.server
@@ -256,6 +328,16 @@ def build_response(
         if normal.status != 200:
             return normal
         return ReplayResponse(200, change_layout(normal.body), normal.content_type, normal.headers)
+    if kind == "oversized":
+        normal = request.route()
+        body = pad_to(normal.body, normal.content_type, size)
+        return ReplayResponse(normal.status, body, normal.content_type, normal.headers)
+    if kind == "xxe":
+        return ReplayResponse(200, xxe_feed(), ATOM)
+    if kind == "billion_laughs":
+        return ReplayResponse(200, billion_laughs_feed(), ATOM)
+    if kind == "json_bomb":
+        return ReplayResponse(200, json_bomb(), "application/json")
     raise ValueError(f"unknown fault kind {kind!r}")
 
 
@@ -300,7 +382,7 @@ class Fault:
 
     ``ids`` None means every id; ``cstart`` None every page; ``pages`` None every page kind;
     ``keys`` None every article; ``times`` None no limit.
-    ``retry_after``, ``delay``, ``fraction`` and ``clamp`` belong to some kinds only
+    ``retry_after``, ``delay``, ``fraction``, ``clamp`` and ``size`` belong to some kinds only
     and stay None for others. ``fired`` and ``matched`` count, thread-safely, the
     requests answered and the requests seen in scope.
     """
@@ -319,6 +401,7 @@ class Fault:
     delay: float | None = None
     fraction: float | None = None
     clamp: bool | None = None
+    size: int | None = None
     _state: _State = field(
         default_factory=_State, init=False, repr=False, compare=False, hash=False
     )
@@ -359,6 +442,9 @@ class Fault:
         self._check_kind_option("delay", {"slow"})
         self._check_kind_option("fraction", {"truncated"})
         self._check_kind_option("clamp", {"truncated"})
+        self._check_kind_option("size", {"oversized"})
+        if self.size is not None and self.size < 1:
+            raise ValueError(f"size must be >= 1 byte, not {self.size}")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError(f"retry_after must be >= 0, not {self.retry_after}")
         if self.delay is not None and not (self.delay > 0 and math.isfinite(self.delay)):
@@ -386,6 +472,7 @@ class Fault:
             delay=DEFAULT_DELAY if self.delay is None else self.delay,
             fraction=DEFAULT_FRACTION if self.fraction is None else self.fraction,
             clamp=True if self.clamp is None else self.clamp,
+            size=DEFAULT_SIZE if self.size is None else self.size,
         )
 
     def in_scope(self, request: ReplayRequest) -> bool:
@@ -461,6 +548,8 @@ class Fault:
             opts.append(f"fraction={self.fraction!r}")
         if self.clamp is not None:
             opts.append(f"clamp={'true' if self.clamp else 'false'}")
+        if self.size is not None:
+            opts.append(f"size={self.size}")
         return self.kind + (":" + ",".join(opts) if opts else "")
 
 
@@ -525,6 +614,7 @@ _OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "delay": ("delay", _float, "a number of seconds"),
     "fraction": ("fraction", _float, "a number between 0 and 1"),
     "clamp": ("clamp", _bool, "true or false"),
+    "size": ("size", _int, "an integer number of bytes"),
 }
 
 

@@ -290,6 +290,11 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     owner: ReplayServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that hangs up (Scrapy cancelling a body over DOWNLOAD_MAXSIZE) is normal
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class ReplayServer:
     """Serve a :class:`Corpus` as Google Scholar would, on ``host:port`` (0 = any free port).

@@ -47,7 +47,10 @@ _SIGN_IN_PATH = re.compile(r"/(?:ServiceLogin|Login|signin)\b", re.IGNORECASE)
 
 
 def _is_sign_in_location(location: str) -> bool:
-    parts = urlsplit(location)
+    try:
+        parts = urlsplit(location)
+    except ValueError:  # an unbalanced IPv6 bracket: no sign-in page, just a broken redirect
+        return False
     return parts.netloc.startswith("accounts.") or bool(_SIGN_IN_PATH.search(parts.path))
 
 

@@ -360,20 +360,24 @@ def _block_text(el: _Element) -> str:
     """Text of ``el`` with a space between block elements (paragraph ``div``s would otherwise
     glue the last word of one to the first of the next), whitespace collapsed."""
     parts: list[str] = []
-
-    def walk(node: _Element) -> None:
-        tag = node.tag.lower() if isinstance(node.tag, str) else None
-        if tag is None or tag in _SKIPPED_TAGS:  # comments, processing instructions, scripts
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
+    # An explicit stack, not recursion: a page may nest thousands of elements (lxml keeps
+    # up to 2048 levels), past Python's recursion limit. An entry is (node, None) on the way
+    # in and (node, is_block) on the way out, where the node's tail follows it.
+    stack: list[tuple[_Element, bool | None]] = [(el, None)]
+    while stack:
+        node, leaving_block = stack.pop()
+        if leaving_block is None:
+            tag = node.tag.lower() if isinstance(node.tag, str) else None
+            if tag is not None and tag not in _SKIPPED_TAGS:  # comments, PIs, scripts skipped
+                block = tag in _BLOCK_TAGS
+                if block:
+                    parts.append(" ")
+                parts.append(node.text or "")
+                stack.append((node, block))
+                stack.extend((child, None) for child in reversed(node))
+                continue
+        elif leaving_block:
             parts.append(" ")
-        parts.append(node.text or "")
-        for child in node:
-            walk(child)
-            parts.append(child.tail or "")
-        if block:
-            parts.append(" ")
-
-    walk(el)
+        if node is not el:
+            parts.append(node.tail or "")
     return clean_text("".join(parts))

@@ -15,7 +15,8 @@ Two markup generations are understood:
 ``legacy``
     Until 2014: ``#cit-name-display`` header, ``table#stats``, ``tr.cit-table.item`` rows,
     pagination by a "Next >" link. Its citation chart was an image, so ``cites_per_year`` is
-    empty for it.
+    empty for it. It has no "no articles" marker, so a legacy page without rows is refused
+    (``layout_unrecognised``), never read as an empty profile.
 
 A page that is neither (a sign-in page, Google's ``/sorry/`` CAPTCHA, anything else) raises
 ``ScholarPageError("layout_unrecognised")``: a block must never look like an empty profile.
@@ -51,9 +52,11 @@ __all__ = [
     "LAYOUT_UNRECOGNISED",
     "MARKUP_GSC",
     "MARKUP_LEGACY",
+    "MAX_NUMBER",
     "SCHOLAR_BASE_URL",
     "SCHOLAR_ERROR_BANNER",
     "absolute_url",
+    "bounded_int",
     "check_error_banner",
     "class_names",
     "class_test",
@@ -88,6 +91,11 @@ MARKUP_LEGACY: Final = "legacy"
 LAYOUT_UNRECOGNISED: Final = "layout_unrecognised"
 SCHOLAR_ERROR_BANNER: Final = "scholar_error_banner"
 
+MAX_NUMBER: Final = 2**31 - 1
+"""The largest number read off a page (a count, an offset, a ``cstart``): what the store's
+INTEGER columns hold. No number Scholar prints comes near it; a longer run of digits is
+garbage (and past 4300 digits ``int()`` itself refuses it), so it reads as no number."""
+
 # lxml is untyped here: elements are plain ``Any`` to mypy.
 _Element = Any
 
@@ -99,6 +107,11 @@ _INVISIBLE = dict.fromkeys(
         ord,
         "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff",
     )
+)
+# C0 and C1 control characters and DEL are no text (a NUL is refused by PostgreSQL, an ESC
+# drives terminals): dropped, except the whitespace ones, which split words.
+_INVISIBLE.update(
+    dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if not chr(c).isspace())
 )
 
 _SCHOLAR_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{12}$")
@@ -209,10 +222,21 @@ def class_names(el: _Element) -> list[str]:
     return cls.split() if cls else []
 
 
+def bounded_int(digits: str) -> int | None:
+    """A run of digits as an int; None when empty or above :data:`MAX_NUMBER`."""
+    if not digits:
+        return None
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(MAX_NUMBER)):
+        return None
+    value = int(significant or "0")
+    return value if value <= MAX_NUMBER else None
+
+
 def int_or_none(text: str) -> int | None:
-    """Digits of ``text`` as an int ("18,747" and "18.747" both give 18747), else None."""
-    digits = _NON_DIGITS_RE.sub("", text)
-    return int(digits) if digits else None
+    """Digits of ``text`` as an int ("18,747" and "18.747" both give 18747), else None (also
+    for a number above :data:`MAX_NUMBER`)."""
+    return bounded_int(_NON_DIGITS_RE.sub("", text))
 
 
 def year_of(text: str) -> int | None:
@@ -343,7 +367,8 @@ def parse_profile_page(selector: Selector, cstart: int | None = None) -> Profile
 
     Raises ``ScholarPageError``: ``layout_unrecognised`` for a page that is not a profile, has
     no name or no publication table, whose table is empty without Scholar's "There are no
-    articles in this profile." row, or that ends before the list's footer (truncated);
+    articles in this profile." row (a legacy page: without rows), or that ends before the
+    list's footer (truncated);
     ``scholar_error_banner`` (temporary) when Scholar's
     "can't perform the operation now" banner is visible.
     """
@@ -369,7 +394,8 @@ def parse_header(selector: Selector) -> ProfileHeader:
 
 
 def parse_rows(selector: Selector, cstart: int = 0) -> tuple[PublicationRow, ...]:
-    """The publication rows, positioned from ``cstart`` (``()`` for a profile without any)."""
+    """The publication rows, positioned from ``cstart`` (``()`` for a profile showing Scholar's
+    "There are no articles in this profile." row)."""
     page = _index(selector)
     _check_error_banner(page)
     return _parse_rows(page, cstart)
@@ -421,12 +447,14 @@ def _infer_cstart(page: _Page) -> int:
         range_texts = (element_text(el) for el in _X_LEGACY_RANGE(page.root))
     for text in range_texts:
         match = _RANGE_RE.search(text)
-        if match and int(match.group(1)) >= 1:
-            return int(match.group(1)) - 1
+        first = bounded_int(match.group(1)) if match else None
+        if first is not None and first >= 1:
+            return first - 1
     for url in _X_CANONICAL(page.root):
         match = _CSTART_PARAM_RE.search(url)
-        if match:
-            return int(match.group(1))
+        found = bounded_int(match.group(1)) if match else None
+        if found is not None:
+            return found
     return 0
 
 
@@ -440,7 +468,8 @@ def _more_enabled(page: _Page, cstart: int, *, has_rows: bool) -> bool:
     # Legacy pages paginate with "< Prev" / "Next >" links; only a forward link counts.
     for href in _X_LEGACY_PAGER_LINKS(page.root):
         match = _CSTART_PARAM_RE.search(href)
-        if match and int(match.group(1)) > cstart:
+        later = bounded_int(match.group(1)) if match else None
+        if later is not None and later > cstart:
             return True
     return False
 
@@ -622,7 +651,7 @@ def _style_position(style: str) -> tuple[str | None, float | None, int | None]:
     return (
         offset.group(1) if offset else None,
         float(offset.group(2)) if offset else None,
-        int(z_index.group(1)) if z_index else None,
+        bounded_int(z_index.group(1)) if z_index else None,
     )
 
 
@@ -878,4 +907,8 @@ def _parse_legacy_rows(page: _Page, cstart: int) -> tuple[PublicationRow, ...]:
                 position=position,
             )
         )
+    if not rows:
+        # No legacy page without rows is known (no "no articles" marker to tell an empty
+        # profile from a page whose table was cut or changed): refused, never an empty profile.
+        raise ScholarPageError(LAYOUT_UNRECOGNISED, "legacy markup without publication rows")
     return tuple(rows)

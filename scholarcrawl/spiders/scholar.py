@@ -43,7 +43,7 @@ from typing import Any, Self, TypeGuard
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
@@ -51,9 +51,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from scholarcrawl import progress
+from scholarcrawl.apis.client import RESPONSE_TOO_LARGE
 from scholarcrawl.apis.config import ApiConfig, api_download_slots
 from scholarcrawl.budget import TimeBudget
 from scholarcrawl.continuation import Ledger, make_owner
+from scholarcrawl.dbloss import DATABASE_LOST, DatabaseLoss
+from scholarcrawl.decoding import response_selector
 from scholarcrawl.egress import Egress, EgressPool, ProxySettingError, slot_names
 from scholarcrawl.items import (
     coauthors_item_from,
@@ -643,7 +646,8 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                 continue
             entry = self.ledger.claim_profile(scholar_id, self.sortby, self.work)
             if entry is None:
-                self.progress.finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
+                # recorded in run_scholars too: `runs show` says why this run left it alone
+                self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claimed_elsewhere")
                 logger.warning(
                     "Profile %s is being crawled by another run (its queue row is claimed): "
                     "skipped",
@@ -926,7 +930,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, cstart, PAGES):
             return
         try:
-            page = parse_profile_page(response.selector, cstart=cstart)
+            page = parse_profile_page(response_selector(response), cstart=cstart)
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, cstart, exc.reason, response.url, response.meta)
             return
@@ -980,7 +984,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, 0, COAUTHORS):
             return
         try:
-            coauthors = parse_colleagues_page(response.selector)
+            coauthors = parse_colleagues_page(response_selector(response))
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, COAUTHORS)
             return
@@ -1016,7 +1020,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if not self._readable(response, scholar_id, 0, DETAILS):
             return
         try:
-            detail = parse_detail_page(response.selector)
+            detail = parse_detail_page(response_selector(response))
         except ScholarPageError as exc:
             self._page_not_read(scholar_id, 0, exc.reason, response.url, response.meta, DETAILS)
             return
@@ -1205,6 +1209,10 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         pending = self._pending_pages.pop(key)
         assert self.ledger is not None
         if pending.error is not None:
+            if DatabaseLoss.of(self.crawler).message is not None:
+                # nothing can be recorded (said once): the row's lease brings the page back
+                self.progress.finish(scholar_id, progress.ERROR, DATABASE_LOST, next_cstart=cstart)
+                return
             self._finish(scholar_id, progress.ERROR, "store_failed", next_cstart=cstart)
             logger.error(
                 "Profile %s %s %s was not stored (%s); it stays queued at that page",
@@ -1465,14 +1473,14 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             )
             return
         error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self._finish(scholar_id, progress.ERROR, "network_error", next_cstart=cstart)
-        self._inc("page/failed/network_error")
+        # Scrapy cancels a body over DOWNLOAD_MAXSIZE: the page was answered, just not readable
+        reason = RESPONSE_TOO_LARGE if failure.check(DownloadCancelledError) else "network_error"
+        self._finish(scholar_id, progress.ERROR, reason, next_cstart=cstart)
+        self._inc(f"page/failed/{reason}")
         logger.error(
             "Profile %s %s failed: %s", scholar_id, _where(stage, cstart, request.url), error
         )
-        self.ledger.fail(
-            scholar_id, cstart, "network_error", error, self._cooldown_end(request.meta), stage
-        )
+        self.ledger.fail(scholar_id, cstart, reason, error, self._cooldown_end(request.meta), stage)
 
     def _finish(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import importlib.resources
 import os
 import shutil
@@ -26,8 +27,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_DATABASE_URL = "sqlite:///scholarcrawl.sqlite3"
@@ -38,6 +39,46 @@ _LOCK_KEY = 0x5C401A  # PostgreSQL advisory lock of scholarcrawl's migrations
 
 class DatabaseError(RuntimeError):
     """The database cannot be used: unreachable, or its schema does not match the code."""
+
+
+class DatabaseLost(DatabaseError):
+    """The database stopped answering in the middle of a run (down, cut off, or locked by
+    another process beyond the busy timeout): nothing more can be recorded."""
+
+
+# Errors of a database out of reach, as opposed to one statement refused. PostgreSQL: SQLSTATE
+# classes 08 (connection), 57P (shut down, starting up) and 53 (disk full, no connection
+# left); a client-side failure (refused, cut) has no SQLSTATE. A deadlock (40P01) or a
+# cancelled statement (57014) fails one write only. SQLite: the file cannot be locked, opened,
+# read or written.
+_LOST_SQLSTATES = ("08", "57P", "53")
+_LOST_SQLITE_ERRORS = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+)
+
+
+def database_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached any more, rather than that one
+    statement was refused: the connection failed or was cut (PostgreSQL down, a network
+    failure), or SQLite could not lock, open or write its file."""
+    if isinstance(exc, DatabaseLost):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return str(getattr(orig, "sqlite_errorname", "")).startswith(_LOST_SQLITE_ERRORS)
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(_LOST_SQLSTATES)
 
 
 def resolve_database_url(settings: Mapping[str, Any] | None = None) -> str:
@@ -62,7 +103,7 @@ def redact_url(url: str) -> str:
 
 def sqlite_file_missing(url: str) -> bool:
     """True for a SQLite file that does not exist yet (connecting would create it)."""
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return False
     return parsed.database != ":memory:" and not Path(parsed.database).expanduser().exists()
@@ -71,7 +112,7 @@ def sqlite_file_missing(url: str) -> bool:
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def _wal_mode(cursor: Any) -> None:
+def _wal_mode(cursor: Any, busy_seconds: float = _BUSY_TIMEOUT_SECONDS) -> None:
     """Switch the database to WAL, waiting for other processes.
 
     SQLite does not call the busy handler for the journal-mode change: two processes opening
@@ -79,7 +120,7 @@ def _wal_mode(cursor: Any) -> None:
     says. So an already-WAL database is left alone, and the change is retried until the busy
     timeout runs out.
     """
-    deadline = time.monotonic() + _BUSY_TIMEOUT_SECONDS
+    deadline = time.monotonic() + busy_seconds
     delay = 0.01
     while True:
         try:
@@ -94,26 +135,74 @@ def _wal_mode(cursor: Any) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # busy_timeout first: a second writer waits instead of failing at once. WAL lets a
     # reader (the CLI) look while a crawl writes.
-    cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
-    _wal_mode(cursor)
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+    _wal_mode(cursor, busy_seconds)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed, its driver loaded; :class:`DatabaseError` (never the password) if not.
+
+    SQLAlchemy's own errors here are tracebacks about a port or a plugin: the operator gets
+    one line instead, with the URL redacted.
+    """
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"{redact_url(url)}: unknown database driver {url.split(':', 1)[0]!r} "
+            "(use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME)"
+        ) from None
+    except (ArgumentError, ValueError):  # the message may quote the URL: left out
+        raise DatabaseError(
+            f"not a database URL: {redact_url(url)} "
+            "(use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME)"
+        ) from None
+    return parsed
+
+
+def sqlite_busy_seconds(url: str) -> float:
+    """How long a SQLite connection waits for another process's lock: the URL's own
+    ``?timeout=SECONDS`` (the sqlite3 driver's argument) when given, else 30 s."""
+    value = make_url(url).query.get("timeout")
+    if value is None:
+        return _BUSY_TIMEOUT_SECONDS
+    try:
+        seconds = float(value if isinstance(value, str) else value[0])
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise DatabaseError(f"timeout={value!r} in the SQLite URL must be seconds (>= 0)")
+    return seconds
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (SQLite gets WAL and foreign keys; PostgreSQL pre-pings)."""
-    parsed = make_url(url)
+    """An engine for ``url`` (SQLite gets WAL and foreign keys; PostgreSQL pre-pings).
+
+    Raises :class:`DatabaseError` for a URL that is not a database URL.
+    """
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
+        busy_seconds = sqlite_busy_seconds(url)
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            directory = Path(database).expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the directory {directory} of the database "
+                    f"{redact_url(url)}: {exc.strerror or exc.__class__.__name__}"
+                ) from None
         engine = create_engine(url, poolclass=NullPool if not database else None)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_seconds))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
 
@@ -171,9 +260,12 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        # unreachable (OperationalError), or something that is no database of ours (a SQLite
+        # file of something else is a DatabaseError): one line either way, never a traceback
+        verb = "reach" if isinstance(exc, OperationalError) else "use"
         raise DatabaseError(
-            f"cannot reach the database {redact_url(engine.url.render_as_string())}: "
+            f"cannot {verb} the database {redact_url(engine.url.render_as_string())}: "
             f"{exc.orig.__class__.__name__}: {str(exc.orig).strip().splitlines()[0]}"
         ) from None
 
@@ -247,9 +339,12 @@ def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:
 
 def schema_is_current(url: str) -> bool:
     """A database exists at ``url`` with the current schema (checked without creating it)."""
-    if sqlite_file_missing(url):
+    try:
+        if sqlite_file_missing(url):
+            return False
+        engine = make_engine(url)
+    except DatabaseError:  # not a database URL
         return False
-    engine = make_engine(url)
     try:
         return current_revision(engine) == head_revision()
     except DatabaseError:

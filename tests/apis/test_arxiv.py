@@ -574,3 +574,15 @@ def test_a_page_that_should_hold_entries_but_has_none_is_a_passing_fault() -> No
     assert flaky != EMPTY_2026
     error = _raises(flaky, 200)
     assert error.reason == "transient_empty"
+
+
+def test_a_total_past_int_s_digit_limit_is_none_not_a_value_error() -> None:
+    # Found by fuzzing: int() refuses more than 4300 digits, and its ValueError escaped the
+    # parser (the resolver logged it as an internal error and deferred the row forever).
+    body = (
+        b"<feed xmlns='http://www.w3.org/2005/Atom' xmlns:o='http://a9.com/-/spec/opensearch/1.1/'>"
+        b"<o:totalResults>" + b"9" * 5000 + b"</o:totalResults>"
+        b"<o:startIndex>" + b"0" * 30 + b"7</o:startIndex></feed>"
+    )
+    feed = parse_feed(body)
+    assert (feed.total_results, feed.entries) == (None, ())

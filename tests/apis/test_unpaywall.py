@@ -496,3 +496,24 @@ def test_wrong_types_are_unexpected_shape(document: Any) -> None:
 def test_unexpected_shape_says_where() -> None:
     error = _raises(_body(_broken(("oa_locations", 1, "url_for_pdf"), 3.5)))
     assert "oa_locations[1].url_for_pdf" in error.detail
+
+
+def test_a_lone_surrogate_escape_becomes_a_replacement_character() -> None:
+    # Found by fuzzing: JSON's grammar allows "\ud800", which gave a DOI no UTF-8 encoder (and
+    # so no database) takes.
+    record = parse_unpaywall(b'{"doi": "10.1/\\ud800x\\udfff", "is_oa": false, "year": 2020}')
+    assert (record.doi, record.year) == ("10.1/\ufffdx\ufffd", 2020)
+
+
+def test_a_surrogate_pair_escape_is_text() -> None:
+    record = parse_unpaywall(b'{"doi": "10.1/x", "is_oa": false, "title": "\\ud83d\\ude00"}')
+    assert record.title == "\U0001f600"
+
+
+def test_urls_with_control_characters_are_not_web_urls() -> None:
+    # Found by fuzzing: a NUL or a line break in a URL passed as an http(s) URL to fetch.
+    location = _location(pdf="https://x.org/a\x00.pdf", landing="https://x.org/\r\nb")
+    record = parse_unpaywall(_body({"doi": "10.1/x", "is_oa": True, "best_oa_location": location}))
+    assert record.best_oa_location is not None
+    assert record.best_oa_location.url_for_pdf == "https://x.org/a\x00.pdf"
+    assert (record.pdf_urls(), record.landing_urls()) == ([], [])

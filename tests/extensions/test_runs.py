@@ -18,6 +18,7 @@ from scholarcrawl.extensions.runs import RunSettings, end_status, run_counters
 from scholarcrawl.progress import COMPLETE, RunProgress
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
+from scholarcrawl.settings import EXTENSIONS as PROJECT_EXTENSIONS
 from scholarcrawl.store.db import make_engine, upgrade
 from scholarcrawl.store.models import CitationSnapshot
 from scholarcrawl.store.runs import RunRecord, RunStore
@@ -309,6 +310,34 @@ def test_an_interrupted_run_is_cancelled(replay: ReplayServer, tmp_path: Path) -
 
 
 @pytest.mark.slow
+def test_ctrl_c_while_the_spider_opens_still_closes_it_and_cancels_the_run(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    """Scrapy alone stops the reactor without closing a spider that is not running yet."""
+    url = f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    extensions = {**PROJECT_EXTENSIONS, "tests.support.interrupt.InterruptWhileOpening": 900}
+    result = run_scrapy(
+        ["crawl", "scholar", "-a", "ids=" + ",".join(replay.corpus.ids)],
+        settings_for(replay, url, EXTENSIONS=json.dumps(extensions)),
+    )
+    assert "Received SIGINT, shutting down gracefully" in result.stderr, result.stderr[-3000:]
+    assert "Closing spider (shutdown)" in result.stderr, result.stderr[-3000:]
+    [run] = all_runs(url)
+    assert run.status == "cancelled", result.stderr[-3000:]
+    assert run.counters["pages"] < PAGES
+    # the claims the run took are handed back, not left to run out their lease
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            statuses = connection.execute(
+                sa.text("SELECT scholar_id, status FROM continuation_queue")
+            ).all()
+    finally:
+        engine.dispose()
+    assert all(status != "claimed" for _, status in statuses), statuses
+
+
+@pytest.mark.slow
 def test_a_scrapyd_job_takes_over_its_queued_run_and_a_refused_one_fails_it(
     replay: ReplayServer, tmp_path: Path
 ) -> None:
@@ -430,3 +459,12 @@ def test_the_tracker_runs_with_the_store_pipeline_only() -> None:
     for pipelines in ({}, {STORE_PIPELINE: None}):
         with pytest.raises(NotConfigured):
             RunTracker.from_crawler(get_crawler(settings_dict={"ITEM_PIPELINES": pipelines}))
+
+
+def test_a_lost_database_ends_the_run_failed_saying_so_and_its_retry_is_bounded() -> None:
+    status, error = end_status("database_lost", {})
+    assert status == "failed"
+    assert error is not None and error.startswith("the database was lost during the run")
+    assert RunSettings.from_settings(Settings({})).finish_retry_seconds == 300.0
+    with pytest.raises(ValueError, match="RUNS_FINISH_RETRY_SECONDS must be 0 or more"):
+        RunSettings.from_settings(Settings({"RUNS_FINISH_RETRY_SECONDS": "-1"}))

@@ -300,8 +300,9 @@ def test_two_processes_sharing_one_rate_clock_never_exceed_it(
     assert len(times) == 12
     gaps = [b - a for a, b in itertools.pairwise(times)]
     # send times are reserved `interval` apart; what the server sees is that plus the
-    # processes' scheduling jitter
-    assert min(gaps) >= interval - jitter, gaps
+    # processes' scheduling jitter (0.31 s seen at a load of 9 on 2 cores): no two requests
+    # ever arrive within half an interval
+    assert min(gaps) >= interval / 2, gaps
     # and over the whole run the rate never exceeds one per interval (two clocks of their
     # own would send the 12 in about 5 intervals)
     assert times[-1] - times[0] >= 11 * interval - jitter

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from parsel import Selector
 
+from scholarcrawl.apis import ApiResponseError, arxiv, crossref
 from scholarcrawl.replay.faults import (
     KINDS,
     RANDOM_KINDS,
@@ -660,3 +661,37 @@ def test_change_layout_renames_scholar_markup_only() -> None:
         b'<div id="gsr_oci_title" class="gs_scl gsr_x"><div class="gs_ri_name">gsr_</div>'
     )
     assert change_layout(b"xgsc_ nogs_ai") == b"xgsc_ nogs_ai"
+
+
+def test_oversized_pads_the_normal_answer_to_its_size_with_filler(
+    serve: Serve, target: str
+) -> None:
+    server = serve(Fault("oversized", size=300_000, times=1))
+    big, whole = fetch(server, target), fetch(server, target)
+    assert int(big.headers["content-length"]) == len(big.body) == 300_000
+    assert big.body.startswith(whole.body) and big.body.endswith(b"-->")
+    rows = parse_profile_page(Selector(text=big.text)).rows
+    assert rows == parse_profile_page(Selector(text=whole.text)).rows  # filler, no content
+    with pytest.raises(ValueError, match="size is not an option of '429'"):
+        parse_fault("429:size=10")
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "reason"),
+    [
+        ("xxe:paths=/api/query", "/api/query?search_query=ti:x", "forbidden_xml"),
+        ("billion_laughs:paths=/api/query", "/api/query?search_query=ti:x", "forbidden_xml"),
+        ("json_bomb:paths=/works", "/works?query.bibliographic=x", "malformed_json"),
+    ],
+)
+def test_hostile_api_answers_are_what_their_parsers_refuse(
+    serve: Serve, spec: str, path: str, reason: str
+) -> None:
+    answer = fetch(serve(parse_fault(spec)), path)
+    assert answer.status == 200
+    parse = arxiv.parse_feed if path.startswith("/api/") else crossref.parse_works
+    with pytest.raises(ApiResponseError) as raised:
+        parse(answer.body)
+    assert raised.value.reason == reason
+    if spec.startswith("xxe"):
+        assert b'SYSTEM "file:///etc/passwd"' in answer.body and b"&xxe;" in answer.body

@@ -18,6 +18,8 @@ BLOCKED = SHARED / "scholar-pages" / "blocked"
         (302, "http://127.0.0.1:9/accounts/ServiceLogin?x", blocks.PROFILE_UNAVAILABLE),
         (302, "/accounts/Login?continue=x", blocks.PROFILE_UNAVAILABLE),
         (301, "https://scholar.google.com/citations?user=x", blocks.UNEXPECTED_REDIRECT),
+        # an unbalanced IPv6 bracket made urlsplit raise ValueError out of the classifier
+        (302, "http://[::1", blocks.UNEXPECTED_REDIRECT),
         (429, "", blocks.BLOCKED_HTTP_429),
         (403, "", blocks.BLOCKED_HTTP_403),
         (503, "", blocks.SERVER_ERROR),

@@ -464,3 +464,18 @@ def test_banner_over_a_page_without_detail_markup_is_still_the_banner() -> None:
     with pytest.raises(ScholarPageError) as raised:
         parse_detail_page(selector)
     assert raised.value.reason == "scholar_error_banner"
+
+
+def test_a_description_nested_thousands_deep_is_read_without_recursion() -> None:
+    # Found by fuzzing: the description's text was gathered recursively, and a description
+    # nested 1100 elements deep (lxml keeps up to 2048 levels) raised RecursionError.
+    html = (
+        '<div id="gsc_oci_title">T</div><div id="gsc_oci_table"><div class="gs_scl">'
+        '<div class="gsc_oci_field">Description</div><div class="gsc_oci_value" id="gsc_oci_descr">'
+        + "<div>" * 1500
+        + "Deep words<p>and more</p>"
+        + "</div>" * 1500
+        + "tail</div></div></div>"
+    )
+    parsed = parse_detail_page(selector_for(html.encode("utf-8")))
+    assert parsed.description == "Deep words and more tail"

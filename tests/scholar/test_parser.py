@@ -798,3 +798,76 @@ def test_rendered_dom_title_link_with_data_href() -> None:
 )
 def test_clean_text(raw: str | None, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+# ---------------------------------------------------------------------------------------------
+# found by fuzzing (tests/fuzz): small pages holding the input that escaped
+
+# A minimal gsc profile page; {cites}, {style}, {range} and {canonical} are what the tests vary.
+MINIMAL_GSC = (
+    '<html><head><link rel="canonical" href="{canonical}"></head><body>'
+    '<div id="gsc_prf_in">A Person</div>'
+    '<div id="gsc_rsb_cit"><span class="gsc_g_t" style="right:8px">2020</span>'
+    '<a class="gsc_g_a" style="{style}"><span class="gsc_g_al">3</span></a></div>'
+    '<span id="gsc_a_nn">{range}</span>'
+    '<table id="gsc_a_t"><tbody id="gsc_a_b"><tr class="gsc_a_tr">'
+    '<td class="gsc_a_t"><a class="gsc_a_at" href="/citations?citation_for_view=AAAAAAAAAAAA:k">'
+    'T</a></td><td class="gsc_a_c"><a class="gsc_a_ac" href="?cites=1">{cites}</a></td>'
+    '</tr></tbody></table><button id="gsc_bpf_more">More</button></body></html>'
+)
+HUGE = "9" * 5000  # past int()'s 4300-digit limit, which raised ValueError out of the parser
+
+
+def minimal_gsc(**values: str) -> Selector:
+    fields = {"canonical": "", "style": "right:13px", "range": "Articles 1-1", "cites": "4"}
+    return selector_for(MINIMAL_GSC.format(**{**fields, **values}).encode("utf-8"))
+
+
+def test_the_minimal_page_parses() -> None:
+    page = parse_profile_page(minimal_gsc())
+    assert [(r.title, r.citations) for r in page.rows] == [("T", 4)]
+    assert page.header.cites_per_year == {2020: 3}
+
+
+@pytest.mark.parametrize("cites", [HUGE, "2147483648", "99999999999"])
+def test_a_count_beyond_what_the_store_holds_reads_as_no_number(cites: str) -> None:
+    page = parse_profile_page(minimal_gsc(cites=cites))
+    assert page.rows[0].citations == 0
+
+
+def test_a_count_up_to_what_the_store_holds_is_read() -> None:
+    page = parse_profile_page(minimal_gsc(cites="2147483647"))
+    assert page.rows[0].citations == 2147483647
+
+
+def test_a_giant_z_index_on_a_chart_bar_is_no_position() -> None:
+    page = parse_profile_page(minimal_gsc(style=f"z-index:{HUGE}"))
+    assert page.header.cites_per_year == {2020: 0}
+
+
+def test_giant_numbers_in_the_range_text_and_canonical_url_are_no_cstart() -> None:
+    selector = minimal_gsc(range=f"Articles {HUGE}-{HUGE}", canonical=f"?cstart={HUGE}")
+    assert infer_cstart(selector) == 0
+    assert parse_profile_page(selector).rows[0].position == 1
+
+
+def test_a_giant_cstart_in_a_legacy_pager_link_is_no_next_page() -> None:
+    html = (
+        '<span id="cit-name-display">A Person</span><table class="cit-table">'
+        '<tr class="cit-table item"><td id="col-title"><a href="?citation_for_view=A:k">T</a></td>'
+        f'</tr></table><a href="/citations?user=AAAAAAAAAAAA&cstart={HUGE}">Next</a>'
+    )
+    page = parse_profile_page(selector_for(html.encode("utf-8")))
+    assert page.more_enabled is False
+
+
+def test_a_legacy_page_without_publication_rows_is_layout_unrecognised() -> None:
+    # The legacy markup has no "no articles" marker: a page whose rows are gone (cut, renamed)
+    # came back as a profile with zero publications.
+    html = (
+        '<span id="cit-name-display">A Person</span>'
+        '<table class="cit-table"><tr class="cit-table header"><td>Title</td></tr></table>'
+    )
+    with pytest.raises(ScholarPageError) as raised:
+        parse_profile_page(selector_for(html.encode("utf-8")))
+    assert raised.value.reason == "layout_unrecognised"

@@ -5,18 +5,19 @@ publisher pages, with the real Chromium for the page that builds its PDF link wi
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from scholarcrawl.browser import launch_options, missing_browser
 from scholarcrawl.replay import oa
-from scholarcrawl.replay.faults import Fault
+from scholarcrawl.replay.faults import Fault, parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine, upgrade
@@ -330,26 +331,117 @@ def test_a_downloading_run_downloads_what_earlier_runs_only_resolved(
     assert "No PDF row is due now" in third.stderr
 
 
-def test_a_pdf_url_that_climbs_out_cannot_write_outside_the_store(
+# PDF URLs, redirects and file names that try to leave PDF_STORE (OUTSIDE: tmp_path/outside)
+CLIMBING = {
+    "10.5555/../../../../escape": None,  # the DOI itself, in the publisher's PDF path
+    "10.5555/escape.encoded": "/publisher/pdf/..%2F..%2F..%2F..%2Fescape-encoded.pdf",
+    "10.5555/escape.dots": "/a/../../../../../escape-dots.pdf",
+    "10.5555/escape.absolute": "//OUTSIDE/escape-absolute.pdf",
+    "10.5555/escape.file": "/escape-redirect-to-file.pdf",  # 302 to file://OUTSIDE/local.pdf
+    "10.5555/escape.name": "/escape-disposition.pdf",  # Content-Disposition: ../../escape-name.pdf
+    "10.5555/escape.absname": "/escape-disposition-abs.pdf",  # ... OUTSIDE/escape-absname.pdf
+}
+
+
+def climbing_hook(server_url: list[str], outside: Path) -> Any:
+    """Unpaywall answers naming the CLIMBING URLs, and the PDFs (or redirect) behind them."""
+
+    def point(value: Any, target: str) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: target if key == "url_for_pdf" and item else point(item, target)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [point(item, target) for item in value]
+        return value
+
+    def hook(request: Any) -> Any:
+        from scholarcrawl.replay.server import ReplayResponse
+
+        if request.path.startswith("/v2/"):
+            doi = unquote(request.path[len("/v2/") :]).lower()
+            path = CLIMBING.get(doi)
+            normal = request.route()
+            if path is None or normal.status != 200:
+                return normal
+            target = server_url[0] + path.replace("OUTSIDE", str(outside).lstrip("/"))
+            body = json.dumps(point(json.loads(normal.body), target)).encode()
+            return ReplayResponse(200, body, normal.content_type, normal.headers)
+        if "escape" not in request.path:
+            return None
+        if "redirect-to-file" in request.path:
+            location = (outside / "local.pdf").as_uri()
+            return ReplayResponse(302, b"", "text/html", (("Location", location),))
+        name = "../../escape-name.pdf"
+        if "disposition-abs" in request.path:
+            name = str(outside / "escape-absname.pdf")
+        disposition = ("Content-Disposition", f'attachment; filename="{name}"')
+        body = oa.pdf_body(request.path)
+        return ReplayResponse(200, body, "application/pdf", (disposition,))
+
+    return hook
+
+
+def test_pdf_urls_redirects_and_names_that_climb_out_cannot_write_outside_the_store(
     corpus: Corpus, sqlite_url: str, tmp_path: Path
 ) -> None:
-    doi = "10.5555/../../../../escape"
-    records = [oa.OaRecord(doi, oa.PDF, title="Escape", year=2020)]
-    with ReplayServer(corpus, apis=False, oa=oa.OaCatalogue(records)) as server:
-        queue_publications(sqlite_url, [("doi", doi)])
-        store = tmp_path / "a" / "store"
+    """Also hostile Unpaywall answers: a JSON bomb, a body over DOWNLOAD_MAXSIZE."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    local = oa.pdf_body("a local file the crawl must not read")
+    (outside / "local.pdf").write_bytes(local)
+    faults = [
+        parse_fault("json_bomb:paths=/v2/10.5555/bomb"),  # 200 KB: under the limit below
+        parse_fault("oversized:paths=/v2/10.5555/huge,size=300000"),
+    ]
+    dois = [*CLIMBING, "10.5555/bomb", "10.5555/huge"]
+    records = [oa.OaRecord(doi, oa.PDF, title=f"Escape {doi}", year=2020) for doi in dois]
+    base: list[str] = []
+    hook = climbing_hook(base, outside)
+    with ReplayServer(
+        corpus, apis=False, oa=oa.OaCatalogue(records), faults=[*faults, hook]
+    ) as server:
+        base.append(server.base_url)
+        queue_publications(sqlite_url, [("doi", doi) for doi in dois])
+        work = tmp_path / "work"
+        store = work / "a" / "store"
+        store.parent.mkdir(parents=True)
         result = run_scrapy(
             ["crawl", "pdfs", "-a", "download=1"],
-            pdf_settings(server, sqlite_url, PDF_STORE=str(store), PDF_BROWSER_ENABLED="False"),
-            cwd=tmp_path,
+            pdf_settings(
+                server,
+                sqlite_url,
+                PDF_STORE=str(store),
+                PDF_BROWSER_ENABLED="False",
+                DOWNLOAD_MAXSIZE="250000",
+            ),
+            cwd=store.parent,
         )
     assert result.returncode == 0, result.stderr[-3000:]
-    row = queue_rows(sqlite_url)[doi]
-    assert row.status == "done"
-    written = [p for p in tmp_path.rglob("*") if p.is_file() and "sqlite3" not in p.name]
-    assert all(p.is_relative_to(store) for p in written)
-    if row.download_status == "stored":
-        assert [p.name for p in written] == [f"{row.pdf_sha256}.pdf"]
+    rows = queue_rows(sqlite_url)
+    assert {doi: rows[doi].status for doi in CLIMBING} == dict.fromkeys(CLIMBING, "done")
+    # hostile Unpaywall answers: refused, classified, retried later like any unusable answer
+    for doi, reason in (("10.5555/bomb", "malformed_json"), ("10.5555/huge", "response_too_large")):
+        assert rows[doi].status == "http-error" and reason in rows[doi].last_error, doi
+    assert all("escape" in rows[doi].pdf_url for doi in CLIMBING)  # the hostile URLs were used
+    stored = {doi: row for doi, row in rows.items() if row.download_status == "stored"}
+    # every real PDF was kept, by its digest, whatever its URL or the name the server gave
+    assert set(stored) == set(CLIMBING) - {"10.5555/escape.file"}
+    # a redirect to a file: URL is not followed: no local file is read into the store
+    assert rows["10.5555/escape.file"].download_status != "stored"
+    digests = {row.pdf_sha256 for row in stored.values()}
+    assert hashlib.sha256(local).hexdigest() not in digests
+    # every file the crawl wrote anywhere around it is inside the store, named by its digest
+    written = [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file() and "sqlite3" not in p.name and p != outside / "local.pdf"
+    ]
+    assert sorted(p.relative_to(store).as_posix() for p in written) == sorted(
+        f"{digest[:2]}/{digest}.pdf" for digest in digests
+    )
+    assert not list(Path("/tmp").glob("escape-*.pdf"))
 
 
 def test_without_unpaywall_email_the_crawl_stops_before_any_request(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from scholarcrawl.store import db
 
@@ -103,6 +104,81 @@ def test_migrations_dir_is_the_package_directory_when_it_is_one() -> None:
     from scholarcrawl.store.db import MIGRATIONS_DIR, migrations_dir
 
     assert migrations_dir() == MIGRATIONS_DIR
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://ops:Hush-1234@db:notaport/x", "not a database URL: postgresql"),
+        ("postgresql+psycopg://ops:Hush-1234@[::1/x", "not a database URL: postgresql"),
+        ("postgres://ops:Hush-1234@db/x", "postgres://ops:***@db/x: unknown database driver"),
+        ("nodb", "not a database URL: nodb"),
+    ],
+)
+def test_a_url_that_is_no_database_url_is_one_clear_error_without_its_password(
+    url: str, message: str
+) -> None:
+    for attempt in (db.make_engine, db.sqlite_file_missing):
+        with pytest.raises(db.DatabaseError) as raised:
+            attempt(url)
+        assert message in str(raised.value) and "Hush-1234" not in str(raised.value)
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_the_urls_timeout_sets_the_busy_timeout_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    for query, milliseconds in (("", 30000), ("?timeout=0.25", 250)):
+        engine = db.make_engine(f"sqlite:///{tmp_path / 'busy.sqlite3'}{query}")
+        try:
+            with engine.connect() as connection:
+                busy = connection.execute(text("PRAGMA busy_timeout")).scalar_one()
+        finally:
+            engine.dispose()
+        assert busy == milliseconds
+    with pytest.raises(db.DatabaseError, match="timeout='soon' in the SQLite URL"):
+        db.make_engine(f"sqlite:///{tmp_path / 'busy.sqlite3'}?timeout=soon")
+
+
+class _ServerError(Exception):
+    """A driver error as psycopg raises it, with the server's SQLSTATE."""
+
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "lost"),
+    [
+        (None, True),  # refused or cut before the server said anything
+        ("08006", True),  # connection failure
+        ("57P01", True),  # the server is shutting down
+        ("53100", True),  # disk full
+        ("40P01", False),  # a deadlock fails one write, the database is there
+        ("57014", False),  # a statement cancelled (statement_timeout)
+    ],
+)
+def test_a_lost_postgresql_is_told_from_a_refused_statement(
+    sqlstate: str | None, lost: bool
+) -> None:
+    assert db.database_lost(OperationalError("UPDATE ...", None, _ServerError(sqlstate))) is lost
+
+
+def test_a_locked_sqlite_is_lost_and_a_missing_table_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}?timeout=0")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        with pytest.raises(OperationalError) as missing, engine.connect() as connection:
+            connection.execute(text("SELECT * FROM no_such_table"))
+        assert not db.database_lost(missing.value)
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(OperationalError) as locked, engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        assert db.database_lost(locked.value)
+    finally:
+        holder.close()
 
 
 def test_a_migration_that_fails_halfway_leaves_nothing_and_can_run_again(

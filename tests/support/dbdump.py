@@ -70,3 +70,13 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 for row in rows
             )
     return result
+
+
+def every_value(engine: Engine) -> str:
+    """Every row of every table, run state included, as one text to search (e.g. for a leak)."""
+    with engine.connect() as connection:
+        return "\n".join(
+            f"{table}: {tuple(row)!r}"
+            for table in sorted(inspect(engine).get_table_names())
+            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+        )

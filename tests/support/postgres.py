@@ -47,7 +47,10 @@ def free_port() -> int:
 class PostgresServer:
     """``start()`` a cluster in a temp dir, ``create_database()`` per test, ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, crash_safe: bool = False) -> None:
+        # Speed over durability for the suite; ``crash_safe`` keeps every commit through a
+        # :meth:`crash` (synchronous_commit on: an acknowledged commit is in the WAL).
+        self.crash_safe = crash_safe
         self.bindir = find_bindir()
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="scholarcrawl-pg-"))
@@ -76,9 +79,14 @@ class PostgresServer:
         )
         if result.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {result.stderr.strip()}")
+        return self.restart()
+
+    def restart(self) -> PostgresServer:
+        """Start the server on its cluster (again, after :meth:`crash`); returns once it answers."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c fsync=off -c full_page_writes=off "
+            f"-c synchronous_commit={'on' if self.crash_safe else 'off'} "
             "-c max_connections=200"
         )
         result = self._run(
@@ -107,6 +115,16 @@ class PostgresServer:
                     raise
                 time.sleep(0.1)
         return self
+
+    def crash(self) -> None:
+        """Stop the server at once, as a crash or a lost host would (``-m immediate``: open
+        connections are cut, nothing is shut down cleanly); its cluster stays for
+        :meth:`restart`."""
+        result = self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"
+        )
+        if result.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl stop failed: {result.stderr.strip()}")
 
     def admin_dsn(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
