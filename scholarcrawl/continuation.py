@@ -26,6 +26,7 @@ from twisted.internet.task import LoopingCall
 
 from scholarcrawl.events import log_event
 from scholarcrawl.stats import stat_key
+from scholarcrawl.store.db import database_lost
 from scholarcrawl.store.queue import (
     ABANDONED,
     CLAIMED,
@@ -56,8 +57,10 @@ class Ledger:
         lease_seconds: float,
         run_id: Callable[[], str | None],
         inc_stat: Callable[[str], None],
+        on_lost: Callable[[BaseException], object] | None = None,
     ) -> None:
         self.queue = queue
+        self._on_lost = on_lost
         self.owner = owner
         self.lease_seconds = lease_seconds
         self._run_id = run_id
@@ -81,6 +84,8 @@ class Ledger:
                 f" {scholar_id}" if scholar_id else "",
                 exc.__class__.__name__,
             )
+            if self._on_lost is not None and database_lost(exc):
+                self._on_lost(exc)  # nothing more can be recorded: the crawl stops
 
     def start_heartbeat(self) -> None:
         self._heartbeat = LoopingCall(self._renew)

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from scholarcrawl.replay.faults import build_response
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
 from scholarcrawl.store.db import (
@@ -427,6 +428,51 @@ def test_a_database_lost_mid_crawl_fails_the_run_cleanly_and_a_rerun_finishes_it
     # the rerun asks only for what was not stored
     assert [page for page in pages if page[0] == first] == [(first, 100), (first, 200)]
     assert dump_of(outage.url) == clean_dump(backend_of(outage.url))
+
+
+def test_a_database_lost_with_no_item_left_to_store_still_fails_the_crawl(
+    outage: Outage, tmp_path: Path
+) -> None:
+    """Only the spider's own bookkeeping meets the loss (a CAPTCHA gives no item: the
+    cooldown, the queue row and the profile's outcome are all there is to write): the crawl
+    stops and fails all the same, instead of ending 0 with its run left `running`."""
+    corpus = Corpus(CorpusSpec(seed=31, sizes=(5,)))
+    [blocked] = corpus.ids
+
+    def lose_then_block(request: ReplayRequest) -> ReplayResponse | None:
+        if request.scholar_id != blocked:
+            return None
+        outage.lose()
+        return build_response("sorry200", request)
+
+    log = tmp_path / "crawl.log"
+    with ReplayServer(corpus, faults=[lose_then_block]) as replay:
+        process = start_scrapy(crawl_arguments(corpus), settings_for(replay, outage.url), log=log)
+        try:
+            wait_for(
+                lambda: (
+                    "the database is lost; trying again" in log.read_text(encoding="utf-8")
+                    or process.poll() is not None
+                ),
+                "the crawl waits for the database to write its end",
+            )
+            outage.restore()
+            status = process.wait(timeout=WAIT_SECONDS)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    output = log.read_text(encoding="utf-8")
+    assert status == 1, output[-3000:]
+    assert "Traceback" not in output
+    assert len([line for line in output.splitlines() if "database.lost" in line]) == 1
+    assert "Closing spider (database_lost)" in output
+    engine = make_engine(outage.url)
+    try:
+        [run] = RunStore(engine).recent()
+        assert run.status == "failed"
+        assert run.error is not None and "the database was lost during the run" in run.error
+    finally:
+        engine.dispose()
 
 
 # --- two processes at once -------------------------------------------------------------------

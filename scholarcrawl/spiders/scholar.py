@@ -90,7 +90,12 @@ from scholarcrawl.scholar.urls import (
 )
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import make_engine, resolve_database_url, sqlite_file_missing
+from scholarcrawl.store.db import (
+    database_lost,
+    make_engine,
+    resolve_database_url,
+    sqlite_file_missing,
+)
 from scholarcrawl.store.details import DetailTarget
 from scholarcrawl.store.exclusions import ExclusionStore
 from scholarcrawl.store.queue import (
@@ -526,6 +531,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             lease_seconds=self.config.lease_seconds,
             run_id=lambda: self.run_id,
             inc_stat=self._inc_raw,
+            on_lost=self._database_lost,
         )
         self.cooldowns = CooldownStore(self._engine)
         self._repository = Repository(self._engine)
@@ -1521,9 +1527,16 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         except SQLAlchemyError as exc:
             logger.error("Cannot record the outcome of %s: %s", scholar_id, exc.__class__.__name__)
             self._inc("run/database_error")  # the run ends failed: its record is incomplete
+            if database_lost(exc):
+                self._database_lost(exc)
         # follow_coauthors: a profile that ends before its co-authors were read (a block, a
         # deferral) leads to those an earlier run stored
         self._coauthors_known(scholar_id, None)
+
+    def _database_lost(self, exc: BaseException) -> None:
+        """The spider's own bookkeeping met a lost database: the crawl stops, as when an item
+        cannot be stored (:mod:`scholarcrawl.dbloss`), even if no item comes after."""
+        DatabaseLoss.of(self.crawler).lost(exc)
 
     def _cooldown_end(self, meta: Mapping[str, Any]) -> float | None:
         egress = self.egress_pool.get(meta.get(META_EGRESS, ""))
