@@ -117,6 +117,7 @@ def test_a_profile_without_its_publication_table_is_never_an_empty_profile(remov
             continue
         result = read_answer(response, PROFILE)
 
-        assert result == LAYOUT_UNRECOGNISED, f"{seed.name}: {type(result).__name__}"
+        # refused; a page showing Scholar's error banner is refused for that first (temporary)
+        assert result in (LAYOUT_UNRECOGNISED, "scholar_error_banner"), f"{seed.name}: {result!r}"
         checked += 1
     assert checked > 0
