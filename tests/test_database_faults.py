@@ -348,6 +348,27 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outage]:
     lost.close()
 
 
+def restore_once_the_end_is_retried(
+    process: subprocess.Popen[bytes], log: Path, outage: Outage
+) -> int:
+    """The crawl's exit status, the database given back once the closing crawl is seen
+    retrying its run's end on it (it must still be running then: it waits for the database)."""
+    try:
+        wait_for(
+            lambda: (
+                "the database is lost; trying again" in log.read_text(encoding="utf-8")
+                or process.poll() is not None
+            ),
+            "the crawl waits for the database to write its end",
+        )
+        assert process.poll() is None, log.read_text(encoding="utf-8")[-3000:]
+        outage.restore()
+        return process.wait(timeout=WAIT_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 def test_a_database_lost_mid_crawl_fails_the_run_cleanly_and_a_rerun_finishes_it(
     corpus: Corpus, outage: Outage, tmp_path: Path, clean_dump: Callable[[str], Dump]
 ) -> None:
@@ -368,21 +389,7 @@ def test_a_database_lost_mid_crawl_fails_the_run_cleanly_and_a_rerun_finishes_it
         process = start_scrapy(
             crawl_arguments(corpus), settings_for(replay, outage.url, **settings), log=log
         )
-        try:
-            # the closing crawl keeps trying to write its run's end while the database is lost
-            wait_for(
-                lambda: (
-                    "the database is lost; trying again" in log.read_text(encoding="utf-8")
-                    or process.poll() is not None
-                ),
-                "the crawl waits for the database to write its end",
-            )
-            assert process.poll() is None, log.read_text(encoding="utf-8")[-3000:]
-            outage.restore()
-            status = process.wait(timeout=WAIT_SECONDS)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        status = restore_once_the_end_is_retried(process, log, outage)
         pages = scholar_pages(replay)
     output = log.read_text(encoding="utf-8")
 
@@ -408,7 +415,10 @@ def test_a_database_lost_mid_crawl_fails_the_run_cleanly_and_a_rerun_finishes_it
         assert rows[first] == 100
         other = ContinuationQueue(engine).get(second)
         assert other is not None
-        assert rows.get(second, 0) == (35 if other.status == "done" else 0)
+        # the second profile's one page: stored whole or not at all, and done only if stored
+        # (stored, its row may still be claimed: the loss can come between the two writes)
+        assert rows.get(second, 0) in (0, 35)
+        assert other.status != "done" or rows.get(second) == 35
         assert orphans(outage.url) == {
             "publications without authorship": 0,
             "authorships without snapshot": 0,
@@ -448,19 +458,7 @@ def test_a_database_lost_with_no_item_left_to_store_still_fails_the_crawl(
     log = tmp_path / "crawl.log"
     with ReplayServer(corpus, faults=[lose_then_block]) as replay:
         process = start_scrapy(crawl_arguments(corpus), settings_for(replay, outage.url), log=log)
-        try:
-            wait_for(
-                lambda: (
-                    "the database is lost; trying again" in log.read_text(encoding="utf-8")
-                    or process.poll() is not None
-                ),
-                "the crawl waits for the database to write its end",
-            )
-            outage.restore()
-            status = process.wait(timeout=WAIT_SECONDS)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        status = restore_once_the_end_is_retried(process, log, outage)
     output = log.read_text(encoding="utf-8")
     assert status == 1, output[-3000:]
     assert "Traceback" not in output
