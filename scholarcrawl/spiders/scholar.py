@@ -706,8 +706,9 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
                     for entry in queue.entries()
                     if entry.status in ("queued", "claimed")
                 }
-                due = [(entry.scholar_id, entry.cstart, entry.sortby) for entry in queue.due()]
-                later = {e.scholar_id: e for e in queue.due() if e.stage != PAGES}
+                due_rows = queue.due()
+                due = [(entry.scholar_id, entry.cstart, entry.sortby) for entry in due_rows]
+                later = {e.scholar_id: e for e in due_rows if e.stage != PAGES}
             except SQLAlchemyError as exc:
                 print(f"dry run: continuation queue not readable ({exc.__class__.__name__})")
             finally:
@@ -898,21 +899,22 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             except ValueError as exc:
                 self._inc("detail/bad_key")
                 logger.error("Publication of %s has no detail page to ask for: %s", scholar_id, exc)
-                try:
-                    assert self._repository is not None
-                    self._repository.mark_details_unavailable(
-                        scholar_id, target.scholar_pub_key, "bad_key"
-                    )
-                except SQLAlchemyError as error:
-                    logger.error(
-                        "Cannot record that %s has no detail page: %s",
-                        target.scholar_pub_key,
-                        error.__class__.__name__,
-                    )
-                    self._inc("run/database_error")
+                self._mark_no_detail(scholar_id, target.scholar_pub_key, "bad_key")
                 continue
             kept.append(target)
         return kept
+
+    def _mark_no_detail(self, scholar_id: str, pub_key: str, reason: str) -> None:
+        """Record that a publication has no detail page, so that no run asks for it again."""
+        if self._repository is None:
+            return
+        try:
+            self._repository.mark_details_unavailable(scholar_id, pub_key, reason)
+        except SQLAlchemyError as exc:
+            logger.error(
+                "Cannot record that %s has no detail page: %s", pub_key, exc.__class__.__name__
+            )
+            self._inc("run/database_error")
 
     @property
     def follow_limit(self) -> int:
@@ -1011,16 +1013,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             # the article is gone from the profile: recorded, so no run asks for it again
             self._inc("detail/unavailable")
             logger.info("Publication %s of %s has no detail page any more", pub_key, scholar_id)
-            if self._repository is not None:
-                try:
-                    self._repository.mark_details_unavailable(scholar_id, pub_key, "not_found")
-                except SQLAlchemyError as exc:
-                    logger.error(
-                        "Cannot record that %s has no detail page: %s",
-                        pub_key,
-                        exc.__class__.__name__,
-                    )
-                    self._inc("run/database_error")
+            self._mark_no_detail(scholar_id, pub_key, "not_found")
             self._continue_details(scholar_id)
             return
         if not self._readable(response, scholar_id, 0, DETAILS):
@@ -1241,12 +1234,7 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
         if pending.next_cstart is None:
             self._stage_done(scholar_id, PAGES)
             return
-        if not self.ledger.advance(scholar_id, pending.next_cstart):
-            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
-            logger.warning(
-                "Profile %s was taken over by another run (lease expired): this run stops it",
-                scholar_id,
-            )
+        if not self._advance(scholar_id, pending.next_cstart, PAGES):
             return
         request = self.page_request(scholar_id, pending.next_cstart)
         if request is None:
@@ -1295,26 +1283,28 @@ class ScholarSpider(TimeBudget, scrapy.Spider):
             self._finish(scholar_id, progress.COMPLETE, self._ending_reason.pop(scholar_id, None))
             self.ledger.complete(scholar_id)
             return
-        if not self.ledger.advance(scholar_id, 0, following):
-            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
-            logger.warning(
-                "Profile %s was taken over by another run (lease expired): this run stops it",
-                scholar_id,
-            )
+        if not self._advance(scholar_id, 0, following):
             return
         self._crawl(self._stage_request(scholar_id, following, 0))
+
+    def _advance(self, scholar_id: str, cstart: int, stage: str) -> bool:
+        """Move the profile's row on; False, with the profile ended, when another run took it
+        over (its lease expired) and this run must stop it."""
+        assert self.ledger is not None
+        if self.ledger.advance(scholar_id, cstart, stage):
+            return True
+        self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
+        logger.warning(
+            "Profile %s was taken over by another run (lease expired): this run stops it",
+            scholar_id,
+        )
+        return False
 
     def _continue_details(self, scholar_id: str) -> None:
         """A detail page is settled (stored, or recorded as gone): as a stored profile page
         does, it clears the row's failed attempts (they count failures of one page), and
         finds out whether the row is still this run's; then the next detail page."""
-        assert self.ledger is not None
-        if not self.ledger.advance(scholar_id, 0, DETAILS):
-            self._finish(scholar_id, progress.CLAIMED_ELSEWHERE, "claim_lost")
-            logger.warning(
-                "Profile %s was taken over by another run (lease expired): this run stops it",
-                scholar_id,
-            )
+        if not self._advance(scholar_id, 0, DETAILS):
             return
         self._crawl(self._detail_request(scholar_id))
 
