@@ -16,6 +16,8 @@ One :class:`DatabaseLoss` per crawler, shared by the pipelines and the spider.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
@@ -23,7 +25,13 @@ from scrapy.utils.defer import deferred_from_coro
 
 from scholarcrawl.events import log_event
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import DatabaseLost, redact_url, resolve_database_url
+from scholarcrawl.store.db import (
+    DatabaseLost,
+    database_lost,
+    error_summary,
+    redact_url,
+    resolve_database_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +62,22 @@ class DatabaseLoss:
         if self.message is not None:
             raise DatabaseLost(self.message)
 
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Fail at once when the database was lost already; a lost database met inside is
+        reported (:meth:`lost`) and raised as :class:`DatabaseLost`."""
+        self.check()
+        try:
+            yield
+        except Exception as exc:
+            if database_lost(exc):
+                raise self.lost(exc) from None
+            raise
+
     def lost(self, exc: BaseException) -> DatabaseLost:
         """Report the loss (logged and the spider closed the first time); the error to raise."""
         if self.message is None:
-            orig = getattr(exc, "orig", None) or exc
-            lines = str(orig).strip().splitlines()
-            error = orig.__class__.__name__ + (f": {lines[0]}" if lines else "")
+            error = error_summary(exc)
             self.message = f"the database {self.database} was lost during the run ({error})"
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(stat_key("store", "database_lost"))

@@ -36,7 +36,7 @@ from scholarcrawl.resolver import (
     local_identifiers,
 )
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import database_lost, make_engine, resolve_database_url
+from scholarcrawl.store.db import make_engine, resolve_database_url
 from scholarcrawl.store.repository import KnownPublication, Repository
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class IdentifierPipeline:
         if not settings.getbool("IDENTIFIERS_ENABLED", True):
             raise NotConfigured("IDENTIFIERS_ENABLED is off")
         self.crawler = crawler
+        self.loss = DatabaseLoss.of(crawler)
         self.config = ApiConfig.from_settings(settings)
         self.policy = MatchPolicy.from_settings(settings)
         self.settings = ResolverSettings(
@@ -95,17 +96,11 @@ class IdentifierPipeline:
         item_type = adapter.get("item_type")
         if self.dry_run or item_type not in ("publication", "publication_detail"):
             return item
-        loss = DatabaseLoss.of(self.crawler)
-        loss.check()  # nothing could store it: no database read, no API request
-        try:
-            return await self._process(item, adapter)
-        except Exception as exc:
-            if database_lost(exc):
-                raise loss.lost(exc) from None
-            raise
+        # once the database is lost nothing could store the item: no read, no API request
+        with self.loss.guard():
+            return await self._process(item, adapter, item_type)
 
-    async def _process(self, item: Any, adapter: ItemAdapter) -> Any:
-        item_type = adapter.get("item_type")
+    async def _process(self, item: Any, adapter: ItemAdapter, item_type: str) -> Any:
         assert self.resolver is not None and self.repository is not None
         if item_type == "publication_detail":
             return await self._detail(item, adapter)

@@ -102,13 +102,8 @@ class StorePipeline:
         return getattr(self.crawler.spider, "run_id", None)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        self.loss.check()
-        try:
+        with self.loss.guard():
             return await self._process(item)
-        except Exception as exc:
-            if database_lost(exc):
-                raise self.loss.lost(exc) from None
-            raise
 
     async def _process(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

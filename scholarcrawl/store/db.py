@@ -62,6 +62,14 @@ _LOST_SQLITE_ERRORS = (
 )
 
 
+def error_summary(exc: BaseException) -> str:
+    """The driver's error behind ``exc`` in one line: its class and its message's first line
+    (the rest of a driver's message repeats the statement and its parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return orig.__class__.__name__ + (f": {lines[0]}" if lines else "")
+
+
 def database_lost(exc: BaseException) -> bool:
     """True when ``exc`` says the database cannot be reached any more, rather than that one
     statement was refused: the connection failed or was cut (PostgreSQL down, a network
@@ -168,10 +176,10 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
-def sqlite_busy_seconds(url: str) -> float:
+def sqlite_busy_seconds(url: URL) -> float:
     """How long a SQLite connection waits for another process's lock: the URL's own
     ``?timeout=SECONDS`` (the sqlite3 driver's argument) when given, else 30 s."""
-    value = make_url(url).query.get("timeout")
+    value = url.query.get("timeout")
     if value is None:
         return _BUSY_TIMEOUT_SECONDS
     try:
@@ -190,7 +198,7 @@ def make_engine(url: str) -> Engine:
     """
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        busy_seconds = sqlite_busy_seconds(url)
+        busy_seconds = sqlite_busy_seconds(parsed)
         database = parsed.database
         if database and database != ":memory:":
             directory = Path(database).expanduser().parent
@@ -266,7 +274,7 @@ def current_revision(engine: Engine) -> str | None:
         verb = "reach" if isinstance(exc, OperationalError) else "use"
         raise DatabaseError(
             f"cannot {verb} the database {redact_url(engine.url.render_as_string())}: "
-            f"{exc.orig.__class__.__name__}: {str(exc.orig).strip().splitlines()[0]}"
+            f"{error_summary(exc)}"
         ) from None
 
 
