@@ -34,14 +34,14 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from twisted.internet.task import LoopingCall, deferLater
+from twisted.internet.task import LoopingCall
 
 from scholarcrawl.continuation import make_owner
 from scholarcrawl.dbloss import DATABASE_LOST
 from scholarcrawl.events import log_event
+from scholarcrawl.middlewares.cooldown import async_sleep
 from scholarcrawl.spiders import SCRAPYD_JOB_ARGUMENT
 from scholarcrawl.stats import PREFIX, stat_key
 from scholarcrawl.store.db import (
@@ -331,14 +331,12 @@ class RunTracker:
     async def _finish_when_back(self, ending: _Ending) -> None:
         """Write the run's end as soon as the database answers again, or give up at the
         deadline (a reaper then marks the run failed once its heartbeat is stale)."""
-        from twisted.internet import reactor  # the one Scrapy installed: never import it early
-
         deadline = time.monotonic() + self.config.finish_retry_seconds
         wait = _FINISH_RETRY_FIRST_SECONDS
         try:
             while True:
                 delay = min(wait, max(0.0, deadline - time.monotonic()))
-                await maybe_deferred_to_future(deferLater(reactor, delay))
+                await async_sleep(delay)
                 try:
                     self._finish(ending)
                     return
