@@ -88,7 +88,7 @@ class PdfStore:
         mid-write; how many. A live process's partial file, or another host's, is kept."""
         removed = 0
         mine = f"{PARTIAL_PREFIX}{_host()}-"
-        for path in self.root.glob(f"??/{mine}*.pdf") if self.root.is_dir() else ():
+        for path in self.root.glob(f"??/{mine}*.pdf"):  # nothing when there is no store yet
             pid = path.name[len(mine) :].split("-", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
                 path.unlink(missing_ok=True)

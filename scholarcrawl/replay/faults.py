@@ -111,10 +111,11 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Final
 from urllib.parse import quote
 
-from scholarcrawl.replay.apis import ATOM
+from scholarcrawl.replay.apis import ATOM, JSON
 from scholarcrawl.replay.server import PAGE_KINDS, SORRY_PATH, ReplayRequest, ReplayResponse
 from scholarcrawl.replay.templates import (
     render_google_error,
@@ -220,6 +221,7 @@ def pad_to(body: bytes, content_type: str, size: int) -> bytes:
 _ATOM_OPEN = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>ArXiv Query</title>'
 
 
+@cache  # the same bytes for every request the fault answers
 def xxe_feed() -> bytes:
     """An Atom feed reading a local file through an external entity, were entities resolved."""
     return (
@@ -233,6 +235,7 @@ def xxe_feed() -> bytes:
     )
 
 
+@cache  # the same bytes for every request the fault answers
 def billion_laughs_feed() -> bytes:
     """An Atom feed whose one entity expands to 10^9 "lol"s, were entities expanded."""
     entities = [b'<!ENTITY lol "lol">']
@@ -248,6 +251,7 @@ def billion_laughs_feed() -> bytes:
     )
 
 
+@cache  # the same bytes for every request the fault answers
 def json_bomb() -> bytes:
     """A JSON array nested :data:`JSON_BOMB_DEPTH` deep (a recursive decoder's stack)."""
     return b"[" * JSON_BOMB_DEPTH + b"]" * JSON_BOMB_DEPTH
@@ -337,7 +341,7 @@ def build_response(
     if kind == "billion_laughs":
         return ReplayResponse(200, billion_laughs_feed(), ATOM)
     if kind == "json_bomb":
-        return ReplayResponse(200, json_bomb(), "application/json")
+        return ReplayResponse(200, json_bomb(), JSON)
     raise ValueError(f"unknown fault kind {kind!r}")
 
 
