@@ -35,7 +35,7 @@ from typing import Any, Self
 
 from scholarcrawl import settings as project_settings
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
-from scholarcrawl.replay.server import ReplayServer
+from scholarcrawl.replay.server import FaultHook, ReplayServer
 from tests.support.crawl import scrapy_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -332,11 +332,15 @@ class LocalReplay(Replay):
     """A :class:`ReplayServer` over any :class:`CorpusSpec`, in a thread of this process (for
     corpora the command line cannot describe, where no timing is taken)."""
 
-    def __init__(self, spec: CorpusSpec, *, apis: bool = True) -> None:
+    def __init__(
+        self, spec: CorpusSpec, *, apis: bool = True, faults: Sequence[FaultHook] = ()
+    ) -> None:
         self.spec = spec
         corpus = Corpus(spec)
         self.server = (
-            ReplayServer(corpus) if apis else ReplayServer(corpus, apis=False, oa=False)
+            ReplayServer(corpus, faults=faults)
+            if apis
+            else ReplayServer(corpus, faults=faults, apis=False, oa=False)
         ).start()
         self.base_url = self.server.base_url
 

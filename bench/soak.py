@@ -67,8 +67,8 @@ from bench.common import (
     write_lines,
 )
 from scholarcrawl.replay.faults import RANDOM_KINDS, RandomFaults
-from scholarcrawl.replay.generator import Corpus, CorpusSpec
-from scholarcrawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
+from scholarcrawl.replay.generator import CorpusSpec, profile_ids
+from scholarcrawl.replay.server import ReplayRequest, ReplayResponse
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunStore
@@ -293,18 +293,15 @@ def run_soak(
     backend: str,
     workdir: Path,
     warmup: float = 20.0,
-    min_rounds: int = 1,
-    postgres: Any = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The soak's results and figures (``postgres``: a running server to use, else its own)."""
+    """The soak's results and figures."""
     spec = soak_spec(profiles, seed)
-    corpus = Corpus(spec)
-    ids_file = write_lines(workdir / "ids.txt", corpus.ids)
-    own_server = None
-    if backend == "postgresql" and postgres is None:
+    ids_file = write_lines(workdir / "ids.txt", profile_ids(spec))
+    postgres = None
+    if backend == "postgresql":
         from tests.support.postgres import PostgresServer
 
-        postgres = own_server = PostgresServer().start()
+        postgres = PostgresServer().start()
     try:
         databases = Database(backend, workdir, postgres)
         soaked_url = databases.create("soaked")
@@ -313,7 +310,7 @@ def run_soak(
         rounds: list[dict[str, Any]] = []
         switch = FaultSwitch(hook)
         # one server for both crawls: the evidence of an identifier names the API's URL
-        with FaultyReplay(corpus, switch) as replay:
+        with LocalReplay(spec, faults=[switch]) as replay:
             replay.warm_apis()
 
             def crawl(arguments: Sequence[str], label: str) -> Process:
@@ -327,7 +324,7 @@ def run_soak(
 
             engine = make_engine(soaked_url)
             try:
-                while len(rounds) < min_rounds or time.monotonic() - started < minutes * 60:
+                while not rounds or time.monotonic() - started < minutes * 60:
                     label = f"round{len(rounds) + 1}"
                     print(f"soak: {label} crawls {profiles} profiles", flush=True)
                     main = crawl(["-a", f"ids_file={ids_file}"], label)
@@ -366,8 +363,8 @@ def run_soak(
             clean_engine.dispose()
             soaked_engine.dispose()
     finally:
-        if own_server is not None:
-            own_server.stop()
+        if postgres is not None:
+            postgres.stop()
     counters = Counter[str]()
     for run in runs:
         counters.update({key: int(value) for key, value in run.counters.items()})
@@ -432,15 +429,6 @@ class FaultSwitch:
 
     def __call__(self, request: ReplayRequest) -> ReplayResponse | None:
         return self.hook(request) if self.on else None
-
-
-class FaultyReplay(LocalReplay):
-    """:class:`LocalReplay` with a fault hook."""
-
-    def __init__(self, corpus: Corpus, hook: FaultSwitch) -> None:
-        self.spec = corpus.spec
-        self.server = ReplayServer(corpus, faults=[hook]).start()
-        self.base_url = self.server.base_url
 
 
 def soak_command(
