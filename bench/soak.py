@@ -73,7 +73,7 @@ from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunStore
 from tests.support.crawl import scrapy_command
-from tests.support.dbdump import dump
+from tests.support.dbdump import dump, orphans
 
 # every transient fault; not signin_redirect, which says that the profile does not exist
 SOAK_KINDS = tuple(kind for kind in RANDOM_KINDS if kind != "signin_redirect")
@@ -262,20 +262,17 @@ def compare(clean: Engine, soaked: Engine) -> Comparison:
 
 def soak_invariants(engine: Engine) -> dict[str, int]:
     """What must be 0 whatever the comparison says."""
-    queries = {
-        "publications_without_authorship": "SELECT count(*) FROM publications p WHERE NOT "
-        "EXISTS (SELECT 1 FROM authorships a WHERE a.publication_id = p.id)",
-        "authorships_without_snapshot": "SELECT count(*) FROM authorships a WHERE NOT EXISTS "
-        "(SELECT 1 FROM citation_snapshots s WHERE s.publication_id = a.publication_id "
-        "AND s.scholar_id = a.scholar_id)",
-        "duplicate_profile_keys": "SELECT count(*) FROM (SELECT scholar_id, scholar_pub_key "
-        "FROM authorships WHERE scholar_pub_key IS NOT NULL "
-        "GROUP BY scholar_id, scholar_pub_key HAVING count(*) > 1) d",
-    }
+    found = {name.replace(" ", "_"): count for name, count in orphans(engine).items()}
     with engine.connect() as connection:
-        found = {
-            name: int(connection.execute(text(sql)).scalar_one()) for name, sql in queries.items()
-        }
+        found["duplicate_profile_keys"] = int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT scholar_id, scholar_pub_key FROM authorships "
+                    "WHERE scholar_pub_key IS NOT NULL "
+                    "GROUP BY scholar_id, scholar_pub_key HAVING count(*) > 1) d"
+                )
+            ).scalar_one()
+        )
     not_done = [row for row in ContinuationQueue(engine).entries() if row.status != "done"]
     found["queue_rows_not_done"] = len(not_done)
     return found

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from scholarcrawl.scrapyd import ScrapydError
-from scholarcrawl.store.db import make_engine, upgrade
+from tests.support.databases import migrated
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.scrapyd import ScrapydServer, ScrapydUnavailable
 
@@ -48,19 +48,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to the newest revision, once for the session (or xdist worker)."""
     path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()  # its last connection closes the WAL: the file alone is the database
+    # disposed once migrated: its last connection closes the WAL, the file alone is the database
+    migrated(f"sqlite:///{path}")
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: PostgresServer) -> str:
     """The name of a PostgreSQL database migrated to the newest revision, once per session."""
-    url = postgres_server.create_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()  # CREATE DATABASE ... TEMPLATE needs nobody connected to it
+    # disposed once migrated: CREATE DATABASE ... TEMPLATE needs nobody connected to it
+    url = migrated(postgres_server.create_database())
     name = make_url(url).database
     assert name
     return name

@@ -30,13 +30,14 @@ from scholarcrawl.store.db import (
     current_revision,
     head_revision,
     make_engine,
-    upgrade,
 )
 from scholarcrawl.store.models import Base
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunStore
 from tests.support.crawl import FAST, REPO_ROOT, run_scrapy, start_scrapy
+from tests.support.databases import migrated
 from tests.support.dbdump import dump
+from tests.support.dbdump import orphans as store_orphans
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.scrapyd import ScrapydServer
 
@@ -171,15 +172,6 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.02)
 
 
-def migrated(url: str) -> str:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    return url
-
-
 def dump_of(url: str) -> Dump:
     engine = make_engine(url)
     try:
@@ -244,26 +236,9 @@ def authorships_per_profile(url: str) -> dict[str, int]:
 
 
 def orphans(url: str) -> dict[str, int]:
-    """What the store promises never to leave, counted (all zero when it kept its word): a
-    publication without an authorship, an authorship without its citation snapshot."""
-    checks = {
-        "publications without authorship": (
-            "SELECT count(*) FROM publications p WHERE NOT EXISTS "
-            "(SELECT 1 FROM authorships a WHERE a.publication_id = p.id)"
-        ),
-        "authorships without snapshot": (
-            "SELECT count(*) FROM authorships a WHERE NOT EXISTS "
-            "(SELECT 1 FROM citation_snapshots s WHERE s.publication_id = a.publication_id "
-            "AND s.scholar_id = a.scholar_id)"
-        ),
-    }
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            return {
-                name: int(connection.execute(text(sql)).scalar_one())
-                for name, sql in checks.items()
-            }
+        return store_orphans(engine)
     finally:
         engine.dispose()
 

@@ -38,7 +38,6 @@ from typing import Any
 
 import pytest
 from scrapy.utils.project import get_project_settings
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from scholarcrawl import localscrapyd
@@ -53,6 +52,7 @@ from scholarcrawl.store.runs import RunRecord, RunStore
 from tests.spiders.test_pdfs_crawl import queue_publications
 from tests.support.crawl import FAST, api_settings, run_scrapy
 from tests.support.dbdump import dump
+from tests.support.dbdump import orphans as store_orphans
 from tests.support.postgres import PostgresServer
 from tests.support.scrapyd import ScrapydServer
 from tests.support.zygote import Zygote
@@ -271,13 +271,7 @@ def assert_finished(url: str, spider: str, killed: Sequence[str], trial: Trial) 
     left ``running`` or ``queued`` marked ``failed``, none left unended."""
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            orphans = connection.execute(
-                text(
-                    "SELECT count(*) FROM publications p WHERE NOT EXISTS "
-                    "(SELECT 1 FROM authorships a WHERE a.publication_id = p.id)"
-                )
-            ).scalar_one()
+        orphans = store_orphans(engine)["publications without authorship"]
         runs = {run.id: run for run in RunStore(engine).recent(limit=None)}
         if spider == "scholar":
             statuses = {entry.status for entry in ContinuationQueue(engine).entries()}

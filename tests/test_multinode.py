@@ -33,12 +33,13 @@ from scholarcrawl.replay.faults import build_response
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
 from scholarcrawl.scrapyd import ScrapydError
-from scholarcrawl.store.db import make_engine, upgrade
+from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.pdfqueue import PdfEntry, PdfQueue
 from scholarcrawl.store.queue import ContinuationQueue, CooldownState, CooldownStore, QueueEntry
 from scholarcrawl.store.repository import Repository
 from scholarcrawl.store.runs import RunProfile, RunRecord, RunStore
 from tests.support.crawl import FAST, REPO_ROOT
+from tests.support.databases import migrated
 from tests.support.postgres import PostgresServer
 from tests.support.scrapyd import JobResult, ScrapydServer, ScrapydUnavailable, start_deployed
 
@@ -85,13 +86,7 @@ def nodes(scrapyd_server: ScrapydServer) -> Iterator[tuple[ScrapydServer, Scrapy
 @pytest.fixture
 def database(postgres_server: PostgresServer) -> str:
     """A fresh PostgreSQL database, migrated (as `scholarcrawl db upgrade` leaves it)."""
-    url = postgres_server.create_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    return url
+    return migrated(postgres_server.create_database())
 
 
 # --- seeding ---------------------------------------------------------------------------------

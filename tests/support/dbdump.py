@@ -80,3 +80,27 @@ def every_value(engine: Engine) -> str:
             for table in sorted(inspect(engine).get_table_names())
             for row in connection.execute(text(f'SELECT * FROM "{table}"'))
         )
+
+
+# What the store promises never to leave (all zero when it kept its word).
+ORPHAN_QUERIES = {
+    "publications without authorship": (
+        "SELECT count(*) FROM publications p WHERE NOT EXISTS "
+        "(SELECT 1 FROM authorships a WHERE a.publication_id = p.id)"
+    ),
+    "authorships without snapshot": (
+        "SELECT count(*) FROM authorships a WHERE NOT EXISTS "
+        "(SELECT 1 FROM citation_snapshots s WHERE s.publication_id = a.publication_id "
+        "AND s.scholar_id = a.scholar_id)"
+    ),
+}
+
+
+def orphans(engine: Engine) -> dict[str, int]:
+    """A publication without an authorship, an authorship without its citation snapshot:
+    how many of each."""
+    with engine.connect() as connection:
+        return {
+            name: int(connection.execute(text(sql)).scalar_one())
+            for name, sql in ORPHAN_QUERIES.items()
+        }
