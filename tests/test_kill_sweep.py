@@ -54,7 +54,7 @@ from tests.support.crawl import FAST, api_settings, run_scrapy
 from tests.support.dbdump import dump
 from tests.support.dbdump import orphans as store_orphans
 from tests.support.postgres import PostgresServer
-from tests.support.scrapyd import ScrapydServer
+from tests.support.scrapyd import JobResult, ScrapydServer
 from tests.support.zygote import Zygote
 
 pytestmark = pytest.mark.slow
@@ -584,13 +584,9 @@ class ScrapydSweep:
             time.sleep(0.02)
         raise AssertionError(trial.message(f"job {run_id} never ran"))
 
-    def wait(self, run_id: str) -> int | None:
-        """The job's exit status once scrapyd says it finished (None: killed by a signal)."""
-        deadline = time.monotonic() + 120
-        while self.scrapyd.client.job_status(self.scrapyd.project, run_id) != "finished":
-            assert time.monotonic() < deadline, f"job {run_id} never finished"
-            time.sleep(0.05)
-        return self.scrapyd.job_result("scholar", run_id).exit_code
+    def wait(self, run_id: str) -> JobResult:
+        """How the job ended, once scrapyd says it finished (exit code None: killed)."""
+        return self.scrapyd.wait_for_job("scholar", run_id, interval=0.05)
 
     def kill(self, server: ReplayServer, url: str, trial: Trial, ids: dict[str, str]) -> bool:
         run_id = self.schedule(url, server, ids)
@@ -602,7 +598,7 @@ class ScrapydSweep:
         time.sleep(trial.point.delay)
         if self.scrapyd.client.job_status(self.scrapyd.project, run_id) == "running":
             os.kill(pid, signal.SIGKILL)  # the job's own process, as listjobs.json names it
-        return self.wait(run_id) is None
+        return self.wait(run_id).exit_code is None
 
     def lane(self, number: int, trials: Sequence[int]) -> None:
         course = self.clean.course
@@ -631,9 +627,8 @@ class ScrapydSweep:
                         break
                     again = {"resume": "due"} if current.planned else ids
                     rerun = self.schedule(url, server, again)
-                    status = self.wait(rerun)
-                    job = self.scrapyd.job_result("scholar", rerun)
-                    assert status == 0, trial.message(job.explain())
+                    job = self.wait(rerun)
+                    assert job.exit_code == 0, trial.message(job.explain())
                 engine = make_engine(url)
                 try:  # `scholarcrawl runs reap --scrapyd`: a job that died with its run queued
                     settle_queued(

@@ -158,15 +158,18 @@ class ScrapydServer:
             settings=settings or {},
         )
 
-    def wait_for_job(self, spider: str, jobid: str, *, timeout: float = 120.0) -> JobResult:
-        """Poll ``status.json`` until the job has finished; then how it ended."""
+    def wait_for_job(
+        self, spider: str, jobid: str, *, timeout: float = 120.0, interval: float = 0.2
+    ) -> JobResult:
+        """Poll ``status.json`` every ``interval`` seconds until the job has finished; then how
+        it ended."""
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
             state = self.client.job_status(self.project, jobid)
             if state == "finished":
                 return self.job_result(spider, jobid)
-            time.sleep(0.2)
+            time.sleep(interval)
         raise AssertionError(
             f"job {spider}/{jobid} still {state or 'unknown to scrapyd'} after {timeout:g} s\n"
             f"--- job log ---\n{self.job_log(spider, jobid)[-3000:]}\n"
