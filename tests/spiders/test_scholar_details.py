@@ -23,7 +23,7 @@ from scholarcrawl.store.exclusions import ExclusionStore
 from scholarcrawl.store.queue import ContinuationQueue, QueueEntry
 from scholarcrawl.store.repository import Repository
 from scholarcrawl.store.runs import RunStore
-from tests.support.crawl import api_settings, run_scrapy
+from tests.support.crawl import api_settings, crawl_scholar, run_scrapy
 
 pytestmark = pytest.mark.slow
 
@@ -56,22 +56,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def crawl(server: ReplayServer, database_url: str, *arguments: str, **settings: str) -> str:
     """Run ``scrapy crawl scholar`` with ``arguments`` after clearing the request log."""
-    server.reset_requests()
-    command = ["crawl", "scholar"]
-    for argument in arguments:
-        command += ["-a", argument]
-    with tempfile.TemporaryDirectory():
-        result = run_scrapy(
-            command,
-            {
-                "SCHOLAR_BASE_URL": server.base_url,
-                "SCHOLARCRAWL_DATABASE_URL": database_url,
-                **ALL,
-                **settings,
-            },
-        )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stderr
+    return crawl_scholar(server, database_url, *arguments, **{**ALL, **settings})
 
 
 def requests_of(server: ReplayServer) -> list[tuple[str, str, str]]:

@@ -3,7 +3,6 @@ replay server, counted from its request log."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue, QueueEntry
 from scholarcrawl.store.repository import Repository
 from scholarcrawl.store.runs import RunRecord, RunStore
-from tests.support.crawl import run_scrapy
+from tests.support.crawl import crawl_scholar, run_scrapy
 
 pytestmark = pytest.mark.slow
 
@@ -57,23 +56,9 @@ def crawl(
 ) -> str:
     """Run a crawl of every corpus profile (unless ``arguments`` name ids or resume=due) after
     clearing the request log; its log, once it succeeded."""
-    server.reset_requests()
-    command = ["crawl", spider]
     if not any(a.startswith(("ids=", "resume=")) for a in arguments):
-        command += ["-a", "ids=" + ",".join(server.corpus.ids)]
-    for argument in arguments:
-        command += ["-a", argument]
-    with tempfile.TemporaryDirectory():
-        result = run_scrapy(
-            command,
-            {
-                "SCHOLAR_BASE_URL": server.base_url,
-                "SCHOLARCRAWL_DATABASE_URL": database_url,
-                **settings,
-            },
-        )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stderr
+        arguments = ("ids=" + ",".join(server.corpus.ids), *arguments)
+    return crawl_scholar(server, database_url, *arguments, spider=spider, **settings)
 
 
 def pages(server: ReplayServer) -> list[str]:

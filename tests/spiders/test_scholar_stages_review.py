@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +15,7 @@ from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import ReplayServer
 from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue, QueueEntry
-from tests.support.crawl import run_scrapy
+from tests.support.crawl import crawl_scholar
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +39,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def crawl(server: ReplayServer, database_url: str, *arguments: str, **settings: str) -> None:
-    command = ["crawl", "scholar"]
-    for argument in arguments:
-        command += ["-a", argument]
-    with tempfile.TemporaryDirectory():
-        result = run_scrapy(
-            command,
-            {
-                "SCHOLAR_BASE_URL": server.base_url,
-                "SCHOLARCRAWL_DATABASE_URL": database_url,
-                **SHORT,
-                **settings,
-            },
-        )
-    assert result.returncode == 0, result.stderr[-3000:]
+    crawl_scholar(server, database_url, *arguments, **{**SHORT, **settings})
 
 
 def details_sent(server: ReplayServer) -> list[str]:

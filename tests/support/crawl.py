@@ -7,6 +7,10 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scholarcrawl.replay.server import ReplayServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +58,31 @@ def scrapy_command(
     }
     environment.pop("SCHOLARCRAWL_DATABASE_URL", None)
     return command, environment
+
+
+def crawl_scholar(
+    server: ReplayServer,
+    database_url: str,
+    *arguments: str,
+    spider: str = "scholar",
+    **settings: str,
+) -> str:
+    """``scrapy crawl SPIDER -a ARGUMENT...`` against the replay ``server`` into
+    ``database_url``, after clearing the server's request log; its log, once it succeeded."""
+    server.reset_requests()
+    command = ["crawl", spider]
+    for argument in arguments:
+        command += ["-a", argument]
+    result = run_scrapy(
+        command,
+        {
+            "SCHOLAR_BASE_URL": server.base_url,
+            "SCHOLARCRAWL_DATABASE_URL": database_url,
+            **settings,
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stderr
 
 
 def start_scrapy(
