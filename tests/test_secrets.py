@@ -14,9 +14,7 @@ import contextlib
 import io
 import itertools
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +32,7 @@ from scholarcrawl.scrapyd import ScrapydAuth
 from scholarcrawl.store.db import make_engine
 from tests.spiders.test_blocks_crawl import FAST_FAULTS
 from tests.spiders.test_proxies_crawl import start_proxy
-from tests.support.crawl import FAST, REPO_ROOT, run_scrapy, scrapy_command
+from tests.support.crawl import FAST, REPO_ROOT, run_cli, run_scrapy, scrapy_command
 from tests.support.dbdump import every_value
 from tests.support.postgres import PostgresServer, free_port
 from tests.support.scrapyd import ScrapydServer
@@ -197,19 +195,6 @@ def test_a_crawl_through_proxies_that_loses_its_database_shows_no_secret(
     assert_no_secret("the database", stored)
 
 
-def cli_process(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``scholarcrawl ARGV`` in a subprocess whose environment holds the secrets, as cron's."""
-    return subprocess.run(
-        [sys.executable, "-m", "scholarcrawl.cli", *argv],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_a_scrapyd_job_with_credentials_everywhere_shows_no_secret(secret_database: str) -> None:
     corpus = Corpus(CorpusSpec(seed=9, sizes=(8, 5), shared_per_pair=1))
     auth = ScrapydAuth("ops", SCRAPYD_PASSWORD)
@@ -224,7 +209,7 @@ def test_a_scrapyd_job_with_credentials_everywhere_shows_no_secret(secret_databa
         try:
             scrapyd.start()
             scrapyd.deploy()
-            scheduled = cli_process(
+            scheduled = run_cli(
                 "schedule",
                 "--ids",
                 ",".join(corpus.ids),
@@ -246,7 +231,7 @@ def test_a_scrapyd_job_with_credentials_everywhere_shows_no_secret(secret_databa
         finally:
             scrapyd.stop()
     # scrapyd down: the client says so, without the credentials it would have sent
-    down = cli_process(
+    down = run_cli(
         "schedule",
         "--ids",
         corpus.ids[0],

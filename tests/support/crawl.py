@@ -117,11 +117,15 @@ def run_scrapy(
     )
 
 
-def run_cli(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``scholarcrawl ARGUMENTS`` in a subprocess, as an operator or cron would run it."""
+def run_cli(
+    *arguments: str, timeout: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``scholarcrawl ARGUMENTS`` in a subprocess, as an operator or cron would run it (with
+    ``env`` added to the environment)."""
     return subprocess.run(
         [sys.executable, "-m", "scholarcrawl.cli", *arguments],
         cwd=REPO_ROOT,
+        env={**os.environ, **env} if env else None,
         capture_output=True,
         text=True,
         timeout=timeout,
