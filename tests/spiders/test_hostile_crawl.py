@@ -8,7 +8,6 @@ exported. The attack is refused and classified, the crawl finishes, and nothing 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scholarcrawl.export import CSV_COLUMNS, PROFILE_CSV_COLUMNS, add_export_command
+from scholarcrawl.export import CSV_COLUMNS, PROFILE_CSV_COLUMNS
 from scholarcrawl.replay.faults import parse_fault
 from scholarcrawl.replay.generator import Corpus, CorpusSpec
 from scholarcrawl.replay.server import FaultHook, ReplayServer
@@ -31,6 +30,7 @@ from tests.support import hostile
 from tests.support.crawl import api_settings, run_scrapy
 from tests.support.dbdump import every_value
 from tests.test_export import balanced
+from tests.test_export import run as run_export
 
 pytestmark = pytest.mark.slow
 
@@ -145,12 +145,7 @@ def test_hostile_answers_are_refused_classified_and_nothing_is_lost(
 
 
 def export(database_url: str, target: Path, *options: str) -> str:
-    parser = argparse.ArgumentParser(prog="scholarcrawl")
-    add_export_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(
-        ["export", *options, "--database", database_url, "--output", str(target)]
-    )
-    assert int(args.func(args)) == 0
+    assert run_export(*options, "--database", database_url, "--output", str(target)) == 0
     return target.read_text(encoding="utf-8")
 
 
