@@ -44,7 +44,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +72,7 @@ from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue
 from scholarcrawl.store.runs import RunStore
 from tests.support.crawl import scrapy_command
+from tests.support.databases import seconds_until_due
 from tests.support.dbdump import dump, orphans
 
 # every transient fault; not signin_redirect, which says that the profile does not exist
@@ -189,30 +189,19 @@ class Database:
         return url
 
 
-def pending_rows(engine: Engine) -> list[Any]:
-    return [
-        row for row in ContinuationQueue(engine).entries() if row.status in ("queued", "claimed")
-    ]
-
-
 def drain(
     crawl: Callable[[Sequence[str], str], Process], engine: Engine, label: str
 ) -> list[Process]:
     """``resume=due`` runs until nothing is queued or claimed (each waits for the first due)."""
     runs: list[Process] = []
     for attempt in range(DRAIN_RUNS):
-        pending = pending_rows(engine)
-        if not pending:
+        wait = seconds_until_due(ContinuationQueue(engine).entries())
+        if wait is None:
             return runs
-        due = min(
-            (row.lease_expires_at or row.next_attempt_at)
-            if row.status == "claimed"
-            else row.next_attempt_at
-            for row in pending
-        )
-        time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
+        time.sleep(wait + 0.1)
         runs.append(crawl(["-a", "resume=due"], f"{label}-due{attempt + 1}"))
-    raise SystemExit(f"{label}: the queue still holds {len(pending_rows(engine))} rows")
+    left = [e for e in ContinuationQueue(engine).entries() if e.status in ("queued", "claimed")]
+    raise SystemExit(f"{label}: the queue still holds {len(left)} rows")
 
 
 # --------------------------------------------------------------------------- comparison

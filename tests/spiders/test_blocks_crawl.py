@@ -25,6 +25,7 @@ from scholarcrawl.store.db import make_engine
 from scholarcrawl.store.queue import ContinuationQueue, CooldownStore, QueueEntry
 from scholarcrawl.store.repository import Repository
 from tests.support.crawl import run_scrapy
+from tests.support.databases import seconds_until_due
 from tests.support.dbdump import dump
 from tests.support.logs import events
 
@@ -111,18 +112,10 @@ def clean_dump(corpus: Corpus, database_url: str) -> dict[str, list[tuple[Any, .
 def drain(server: ReplayServer, database_url: str, runs: int = 25, **settings: str) -> int:
     """``resume=due`` until the queue holds nothing queued or claimed; the number of runs."""
     for run in range(1, runs + 1):
-        rows = queue_rows(database_url).values()
-        pending = [row for row in rows if row.status in ("queued", "claimed")]
-        if not pending:
+        wait = seconds_until_due(queue_rows(database_url).values())
+        if wait is None:
             return run - 1
-        # a queued row is due at next_attempt_at; a killed run's claim when its lease expires
-        wait = min(
-            (row.lease_expires_at or row.next_attempt_at)
-            if row.status == "claimed"
-            else row.next_attempt_at
-            for row in pending
-        ) - datetime.now(UTC)
-        time.sleep(max(0.0, wait.total_seconds()) + 0.05)
+        time.sleep(wait + 0.05)
         status, log = crawl(server, database_url, "-a", "resume=due", **settings)
         assert status == 0, log[-3000:]
     raise AssertionError(f"queue not drained after {runs} runs: {queue_rows(database_url)}")
