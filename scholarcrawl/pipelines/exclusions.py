@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scholarcrawl.resolver import local_identifiers
 from scholarcrawl.stats import stat_key
-from scholarcrawl.store.db import make_engine, resolve_database_url
+from scholarcrawl.store.db import error_summary, make_engine, resolve_database_url
 from scholarcrawl.store.exclusions import ExclusionStore, PublicationMatcher
 from scholarcrawl.store.repository import IDENTITY_KINDS
 
@@ -206,9 +206,8 @@ class ExclusionPipeline:
             if not self._failing:
                 self._failing = True
                 logger.error(
-                    "Cannot read the exclusions (%s: %s): %s",
-                    exc.__class__.__name__,
-                    str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200],
+                    "Cannot read the exclusions (%s): %s",
+                    error_summary(exc)[:250],
                     "the last snapshot stays in force until a read succeeds"
                     if self.matcher is not None
                     else "items fail (their pages stay queued) until a read succeeds",

@@ -203,3 +203,13 @@ def test_a_migration_that_fails_halfway_leaves_nothing_and_can_run_again(
         assert "in_the_way" not in {c["name"] for c in inspect(engine).get_columns("exclusions")}
     finally:
         engine.dispose()
+
+
+def test_an_error_summary_is_the_drivers_class_and_first_line_even_of_an_empty_message() -> None:
+    class Driver(Exception):
+        pass
+
+    wrapped = OperationalError("SELECT 1", {}, Driver("no route to host\n[SQL: SELECT 1]"))
+    assert db.error_summary(wrapped) == "Driver: no route to host"
+    assert db.error_summary(OperationalError("SELECT 1", {}, Driver(""))) == "Driver"
+    assert db.error_summary(ValueError("  \n")) == "ValueError"
